@@ -1,0 +1,130 @@
+// Command runmedic remediates Cloud Run memory incidents the way the on-call runbook does: it
+// decides with Rego policies, shows a Terraform-style plan, and applies it through the Cloud Run
+// Admin API. Run `runmedic help` for the commands.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"syscall"
+)
+
+// Exit codes follow `terraform plan -detailed-exitcode`.
+const (
+	exitOK      = 0 // success, no changes
+	exitError   = 1 // an error, or an input runmedic cannot act on
+	exitChanges = 2 // success, the plan has changes (replay: the policy sets differ)
+)
+
+// env is what a command may touch of the process: its streams and arguments. Commands never
+// call os.Exit and never write to os.Stdout directly, so tests can run them in-process.
+type env struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	getenv         func(string) string
+	// stdoutIsTerminal decides colour and whether apply may ask for confirmation.
+	stdoutIsTerminal, stdinIsTerminal bool
+}
+
+type command struct {
+	summary string
+	run     func(ctx context.Context, e env, args []string) int
+}
+
+var commands = map[string]command{
+	"plan": {"Decide an incident against a snapshot or the live service and show the plan", runPlan},
+	//	"apply":    {"Plan an incident against the live service, confirm, and apply", runApply},
+	//	"snapshot": {"Capture a live service as snapshot JSON (for plan and replay)", runSnapshot},
+	"test": {"Run the Rego unit tests with coverage, then the scenario goldens", runTest},
+	// "replay":   {"Decide every scenario in a directory; compare two policy sets", runReplay},
+	// "serve":    {"Serve the Cloud Function locally (functions framework)", runServe},
+	// "sandbox":  {"Run the whole loop locally: emulator, fakes, function, one alert", runSandbox},
+	// "unpin":    {"Release a traffic pin runmedic made, through the same guard", runUnpin},
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, env{
+		stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv,
+		stdoutIsTerminal: isTerminal(os.Stdout), stdinIsTerminal: isTerminal(os.Stdin),
+	}, os.Args[1:])
+	stop()
+	os.Exit(code)
+}
+
+func run(ctx context.Context, e env, args []string) int {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" || args[0] == "-help" {
+		usage(e.stdout)
+		if len(args) == 0 {
+			return exitError
+		}
+		return exitOK
+	}
+	cmd, ok := commands[args[0]]
+	if !ok {
+		fmt.Fprintf(e.stderr, "Error: unknown command %q; run `runmedic help` for the commands\n", args[0])
+		return exitError
+	}
+	return cmd.run(ctx, e, args[1:])
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "Usage: runmedic <command> [flags]")
+	fmt.Fprintln(w, "\nrunmedic remediates Cloud Run memory incidents as the on-call runbook does.")
+	fmt.Fprintln(w, "\nCommands:")
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-9s %s\n", n, commands[n].summary)
+	}
+	fmt.Fprintln(w, "\nRun `runmedic <command> -help` for a command's flags.")
+}
+
+// newFlags makes a command's flag set with a usage text that starts with synopsis.
+func newFlags(e env, name, synopsis, about string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(e.stderr, "Usage: runmedic %s %s\n\n%s\n\nFlags:\n", name, synopsis, about)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parseFlags parses args, turning -help into exit 0 and a bad flag into exit 1. ok is false
+// when the command must return code.
+func parseFlags(fs *flag.FlagSet, args []string) (code int, ok bool) {
+	err := fs.Parse(args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return exitOK, false
+	case err != nil:
+		return exitError, false // the flag package already printed the problem and the usage
+	case fs.NArg() > 0 && fs.Name() != "test" && fs.Name() != "replay":
+		fmt.Fprintf(fs.Output(), "Error: unexpected argument %q\n", fs.Arg(0))
+		return exitError, false
+	}
+	return 0, true
+}
+
+// fail prints err as the one-line error runmedic promises and returns exitError.
+func fail(e env, err error) int {
+	msg := strings.ReplaceAll(err.Error(), "\n", " ")
+	fmt.Fprintf(e.stderr, "Error: %s\n", msg)
+	return exitError
+}
+
+func isTerminal(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}

@@ -1,0 +1,92 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/runmedic/runmedic/internal/plan"
+	"github.com/runmedic/runmedic/internal/remediate"
+	"github.com/runmedic/runmedic/internal/snapshot"
+)
+
+func runPlan(ctx context.Context, e env, args []string) int {
+	fs := newFlags(e, "plan", "--incident F (--snapshot F | --live) [flags]",
+		"Decide what runmedic would do for an incident and print the plan. Nothing is changed.\n"+
+			"--incident takes the notification JSON as Cloud Monitoring sends it (raw, a Pub/Sub push\n"+
+			"body, or a CloudEvent); its incident and target replace the snapshot's.\n\n"+
+			"Exit codes: 0 no changes, 2 the plan has changes, 1 error.")
+	var (
+		pf                         policyFlags
+		incident, snapFile, output string
+		service                    string
+		live, explain, noColor     bool
+	)
+	fs.StringVar(&incident, "incident", "", "notification JSON file (required)")
+	fs.StringVar(&snapFile, "snapshot", "", "snapshot JSON file to decide against (offline; now = captured_at)")
+	fs.BoolVar(&live, "live", false, "read the live service and its metrics instead of a snapshot (read-only)")
+	fs.StringVar(&service, "service", "", "with --live: projects/P/locations/L/services/S to read instead of the incident's")
+	fs.StringVar(&output, "o", "text", "output format: text or json")
+	fs.BoolVar(&explain, "explain", false, "also print the signals and the policy rules that produced the decision")
+	fs.BoolVar(&noColor, "no-color", false, "never colour the output")
+	pf.register(fs)
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	if output != "text" && output != "json" {
+		return fail(e, fmt.Errorf("-o %q: want text or json", output))
+	}
+	if live == (snapFile != "") {
+		return fail(e, errors.New("give exactly one of --snapshot F or --live"))
+	}
+	sc, err := readScenario(incident, snapFile, pf.configFile)
+	if err != nil {
+		return fail(e, err)
+	}
+	runner, err := pf.runner()
+	if err != nil {
+		return fail(e, err)
+	}
+	eng, cfg, err := runner.Engine(ctx, sc.Config)
+	if err != nil {
+		return fail(e, err)
+	}
+	var s snapshot.Snapshot
+	if live {
+		s, err = liveSnapshot(ctx, e, sc, service)
+	} else {
+		s, err = sc.Prepare()
+	}
+	if err != nil {
+		return fail(e, err)
+	}
+	out, err := remediate.Decide(ctx, eng, s, cfg, s.CapturedAt)
+	if err != nil {
+		return fail(e, err)
+	}
+	opts := plan.TextOptions{Color: e.stdoutIsTerminal && !noColor && e.getenv("NO_COLOR") == ""}
+	if explain {
+		_, steps, err := eng.Explain(ctx, remediate.Input{Snapshot: s, Signals: out.Signals})
+		if err != nil {
+			return fail(e, err)
+		}
+		opts.Signals = &out.Signals
+		for _, st := range steps {
+			opts.Explain = append(opts.Explain, st.String())
+		}
+	}
+	if err := render(e, out.Plan, output, opts); err != nil {
+		return fail(e, err)
+	}
+	if len(out.Plan.Changes) > 0 {
+		return exitChanges
+	}
+	return exitOK
+}
+
+func render(e env, p plan.Plan, output string, opts plan.TextOptions) error {
+	if output == "json" {
+		return plan.RenderJSON(e.stdout, p)
+	}
+	return plan.RenderText(e.stdout, p, opts)
+}

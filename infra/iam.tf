@@ -1,0 +1,90 @@
+# The function's identity. Every grant is on a single resource except monitoring.viewer:
+# ListTimeSeries has no narrower scope than the project.
+resource "google_service_account" "runtime" {
+  project      = var.project_id
+  account_id   = var.function_name
+  display_name = "runmedic function runtime"
+  description  = "Reads and updates only the managed Cloud Run services; publishes audit and notification events."
+}
+
+# Pushes events from the alert topic to the function; may invoke that function and nothing else.
+resource "google_service_account" "trigger" {
+  project      = var.project_id
+  account_id   = "${var.function_name}-trigger"
+  display_name = "runmedic event trigger"
+  description  = "Identity of the Eventarc trigger that delivers alerts and verify ticks to the function."
+}
+
+# Builds the function image; writes to runmedic's own repository and reads runmedic's own bucket.
+resource "google_service_account" "build" {
+  project      = var.project_id
+  account_id   = "${var.function_name}-build"
+  display_name = "runmedic function build"
+  description  = "Cloud Build identity for the function's source build."
+}
+
+# Cloud Run developer on each managed service only: get, update, list revisions.
+resource "google_cloud_run_v2_service_iam_member" "runtime_developer" {
+  for_each = local.managed
+
+  project  = var.project_id
+  location = each.value.location
+  name     = each.value.name
+  role     = "roles/run.developer"
+  member   = google_service_account.runtime.member
+}
+
+# UpdateService deploys a revision that runs as the service's account: runmedic must be able to
+# act as that account, and only that one.
+resource "google_service_account_iam_member" "runtime_acts_as_managed" {
+  for_each = local.managed_runtime_sas
+
+  service_account_id = "projects/${var.project_id}/serviceAccounts/${each.value}"
+  role               = "roles/iam.serviceAccountUser"
+  member             = google_service_account.runtime.member
+}
+
+# Memory time series of the managed services (no resource-level scope exists for metrics).
+resource "google_project_iam_member" "runtime_monitoring_viewer" {
+  project = var.project_id
+  role    = "roles/monitoring.viewer"
+  member  = google_service_account.runtime.member
+}
+
+# Build logs (Cloud Build writes them as the build account; no narrower scope exists).
+resource "google_project_iam_member" "build_log_writer" {
+  project = var.project_id
+  role    = "roles/logging.logWriter"
+  member  = google_service_account.build.member
+}
+
+resource "google_artifact_registry_repository_iam_member" "build_writer" {
+  project    = var.project_id
+  location   = google_artifact_registry_repository.function.location
+  repository = google_artifact_registry_repository.function.name
+  role       = "roles/artifactregistry.writer"
+  member     = google_service_account.build.member
+}
+
+resource "google_storage_bucket_iam_member" "build_source_reader" {
+  bucket = google_storage_bucket.source.name
+  role   = "roles/storage.objectViewer"
+  member = google_service_account.build.member
+}
+
+# The trigger may invoke the function's service and nothing else.
+resource "google_cloud_run_v2_service_iam_member" "trigger_invoker" {
+  project  = var.project_id
+  location = var.region
+  name     = google_cloudfunctions2_function.runmedic.name
+  role     = "roles/run.invoker"
+  member   = google_service_account.trigger.member
+}
+
+# Pub/Sub mints the push tokens of the trigger account (needed in projects created before
+# April 2021; harmless after). Scoped to that one account.
+resource "google_service_account_iam_member" "pubsub_mints_trigger_tokens" {
+  service_account_id = google_service_account.trigger.name
+  role               = "roles/iam.serviceAccountTokenCreator"
+  member             = "serviceAccount:${local.pubsub_agent}"
+}

@@ -1,0 +1,90 @@
+data "google_project" "this" {
+  project_id = var.project_id
+}
+
+# The managed services as they are now: their runtime accounts are what runmedic must be able to
+# act as when it updates them (UpdateService checks iam.serviceAccounts.actAs on the revision's
+# service account).
+data "google_cloud_run_v2_service" "managed" {
+  for_each = local.managed
+
+  project  = var.project_id
+  location = each.value.location
+  name     = each.value.name
+}
+
+locals {
+  # Names the function reads; they are also documented in README.md.
+  entry_point      = "Remediate"
+  event_type       = "google.cloud.pubsub.topic.v1.messagePublished"
+  tick_attribute   = "runmedic-kind"
+  tick_value       = "verify-tick"
+  env_audit_topic  = "RUNMEDIC_AUDIT_TOPIC"
+  env_notify_topic = "RUNMEDIC_NOTIFY_TOPIC"
+  env_config       = "RUNMEDIC_CONFIG"
+  env_policies     = "RUNMEDIC_POLICIES"
+  env_project      = "GOOGLE_CLOUD_PROJECT"
+
+  managed = {
+    for s in var.managed_services :
+    "${coalesce(s.location, var.region)}/${s.name}" => {
+      name     = s.name
+      location = coalesce(s.location, var.region)
+    }
+  }
+
+  # A service without an explicit account runs as the Compute Engine default account.
+  default_compute_sa = "${data.google_project.this.number}-compute@developer.gserviceaccount.com"
+  managed_runtime_sas = toset([
+    for k, svc in data.google_cloud_run_v2_service.managed :
+    try(coalesce(svc.template[0].service_account), local.default_compute_sa)
+  ])
+
+  # Google-managed service agents that need a grant on this module's resources.
+  monitoring_notification_agent = "service-${data.google_project.this.number}@gcp-sa-monitoring-notification.iam.gserviceaccount.com"
+  pubsub_agent                  = "service-${data.google_project.this.number}@gcp-sa-pubsub.iam.gserviceaccount.com"
+
+  function_env = merge(
+    {
+      (local.env_audit_topic)  = google_pubsub_topic.audit.id
+      (local.env_notify_topic) = google_pubsub_topic.notify.id
+      (local.env_project)      = var.project_id
+    },
+    var.config_path == "" ? {} : { (local.env_config) = var.config_path },
+    var.policies_dir == "" ? {} : { (local.env_policies) = var.policies_dir },
+  )
+
+  labels = merge(var.labels, { app = "runmedic" })
+}
+
+resource "google_project_service" "apis" {
+  for_each = toset([
+    "artifactregistry.googleapis.com",
+    "cloudbuild.googleapis.com",
+    "cloudfunctions.googleapis.com",
+    "cloudscheduler.googleapis.com",
+    "eventarc.googleapis.com",
+    "iam.googleapis.com",
+    "monitoring.googleapis.com",
+    "pubsub.googleapis.com",
+    "run.googleapis.com",
+    "storage.googleapis.com",
+  ])
+
+  project            = var.project_id
+  service            = each.value
+  disable_on_destroy = false
+}
+
+# The allowlist runmedic enforces lives in the config baked into the upload. A service granted
+# here but missing there is never touched; one listed there but not granted here fails with
+# PERMISSION_DENIED at apply time. Warn on both.
+check "allowlist_matches_managed_services" {
+  assert {
+    condition = try(
+      toset([for s in yamldecode(file("${var.source_dir}/policies/data/config.yaml")).services : "${s.location}/${s.service}" if s.project == var.project_id]) == toset(keys(local.managed)),
+      false,
+    )
+    error_message = "The allowlist in ${var.source_dir}/policies/data/config.yaml (services of project ${var.project_id}) differs from managed_services, or the upload is not staged yet (run ../deploy.sh --dry-run)."
+  }
+}

@@ -1,0 +1,135 @@
+package cloudrun
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"cloud.google.com/go/run/apiv2/runpb"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/runmedic/runmedic/internal/snapshot"
+)
+
+// maxWait bounds the wait for an update's operation when ctx has no deadline of its own.
+const maxWait = 10 * time.Minute
+
+// Result is the outcome of an update that Cloud Run accepted.
+type Result struct {
+	Service   snapshot.Service // the service after the update
+	Revision  string           // the revision the update created; "" when the template was unchanged
+	Ready     bool             // Revision's Ready condition succeeded; true when no revision was created
+	Operation string           // the update's long-running operation
+}
+
+// Apply applies exactly changes, and records stateAnnotation (when not empty) under
+// StateAnnotation, in one UpdateService call made against etag, the etag the plan was made
+// against. Every other field, label and annotation is sent back as read. A template change
+// clears template.revision so Cloud Run names a new revision; a traffic-only change leaves the
+// template alone and creates none. The update is validated first (validate_only), then made and
+// waited for, bounded by ctx.
+//
+// Errors: ErrConflict when the service moved since etag (nothing is sent), a RevisionNotReadyError
+// (ErrRevisionNotReady) with the Result filled when the new revision failed, see errors.go for the
+// rest.
+func (c *Client) Apply(ctx context.Context, target snapshot.Target, etag string, changes []snapshot.Change, stateAnnotation string) (Result, error) {
+	name := target.Name()
+	svc, err := c.read(ctx, name, etag)
+	if err != nil {
+		return Result{}, err
+	}
+	before := svc.GetLatestCreatedRevision()
+	oldTemplate := proto.Clone(svc.GetTemplate())
+	if err := applyChanges(svc, changes); err != nil {
+		return Result{}, fmt.Errorf("update service %s: %w", name, err)
+	}
+	templateChanged := !proto.Equal(oldTemplate, svc.GetTemplate())
+	if templateChanged {
+		svc.Template.Revision = "" // else Cloud Run refuses: the named revision exists with another spec
+	}
+	if stateAnnotation != "" {
+		if svc.Annotations == nil {
+			svc.Annotations = map[string]string{}
+		}
+		svc.Annotations[StateAnnotation] = stateAnnotation
+	}
+	if _, err := c.services.UpdateService(ctx, &runpb.UpdateServiceRequest{Service: svc, ValidateOnly: true}, writeOpts()...); err != nil {
+		return Result{}, fmt.Errorf("validate update of service %s: %w", name, classify(err))
+	}
+	updated, opName, waitErr := c.update(ctx, svc)
+	if waitErr != nil && opName == "" { // refused: nothing changed
+		return Result{}, waitErr
+	}
+	if waitErr != nil {
+		// The update was accepted; find out whether it was its revision that failed.
+		if ctx.Err() != nil {
+			return Result{Operation: opName}, waitErr
+		}
+		reread, err := c.services.GetService(ctx, &runpb.GetServiceRequest{Name: name}, readOpts()...)
+		if err != nil {
+			return Result{Operation: opName}, waitErr
+		}
+		updated = reread
+	}
+	res := Result{Service: serviceSnapshot(updated), Operation: opName, Ready: true}
+	if created := updated.GetLatestCreatedRevision(); created != before {
+		res.Revision = shortName(created)
+		res.Ready = created == updated.GetLatestReadyRevision()
+	}
+	if !res.Ready {
+		return res, &RevisionNotReadyError{
+			Service: name, Revision: res.Revision, Message: updated.GetTerminalCondition().GetMessage(), Err: waitErr,
+		}
+	}
+	if waitErr != nil {
+		return res, waitErr
+	}
+	return res, nil
+}
+
+// WriteState records annotation under StateAnnotation and changes nothing else: no new revision.
+// It is checked against etag like Apply.
+func (c *Client) WriteState(ctx context.Context, target snapshot.Target, etag, annotation string) error {
+	svc, err := c.read(ctx, target.Name(), etag)
+	if err != nil {
+		return err
+	}
+	if svc.Annotations == nil {
+		svc.Annotations = map[string]string{}
+	}
+	svc.Annotations[StateAnnotation] = annotation
+	_, _, err = c.update(ctx, svc)
+	return err
+}
+
+// read gets the service and refuses it when its etag is not etag.
+func (c *Client) read(ctx context.Context, name, etag string) (*runpb.Service, error) {
+	svc, err := c.services.GetService(ctx, &runpb.GetServiceRequest{Name: name}, readOpts()...)
+	if err != nil {
+		return nil, fmt.Errorf("get service %s: %w", name, err)
+	}
+	if etag == "" || svc.GetEtag() != etag {
+		return nil, fmt.Errorf("update service %s: etag is %s, plan was made against %q: %w", name, svc.GetEtag(), etag, ErrConflict)
+	}
+	return svc, nil
+}
+
+// update sends svc (carrying the etag it was read with) and waits for the operation. On an
+// error after Cloud Run accepted the call, opName is set.
+func (c *Client) update(ctx context.Context, svc *runpb.Service) (updated *runpb.Service, opName string, err error) {
+	name := svc.GetName()
+	op, err := c.services.UpdateService(ctx, &runpb.UpdateServiceRequest{Service: svc}, writeOpts()...)
+	if err != nil {
+		return nil, "", fmt.Errorf("update service %s: %w", name, classify(err))
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, maxWait)
+		defer cancel()
+	}
+	updated, err = op.Wait(ctx)
+	if err != nil {
+		return nil, op.Name(), fmt.Errorf("wait for update of service %s (operation %s): %w", name, op.Name(), err)
+	}
+	return updated, op.Name(), nil
+}

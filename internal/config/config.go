@@ -1,0 +1,105 @@
+// Package config holds runmedic's configuration: the runbook's defaults and the allowlist of
+// services it may touch. The same values reach the policies as data.runmedic.config.
+package config
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/runmedic/runmedic/internal/snapshot"
+)
+
+// Config is policies/data/config.yaml, merged with any --config override.
+type Config struct {
+	Defaults Defaults      `json:"defaults"`
+	Services []ServiceRule `json:"services"` // the allowlist: nothing else is ever touched
+}
+
+// Defaults are the runbook's numbers. Every field has a value in the bundled config.yaml.
+type Defaults struct {
+	Mode                       string           `json:"mode"` // ModeEnforce or ModeShadow
+	MemorySteps                []string         `json:"memory_steps"`
+	MemoryCeiling              string           `json:"memory_ceiling"`
+	CPUCeiling                 string           `json:"cpu_ceiling"`
+	Cooldown                   Duration         `json:"cooldown"`
+	MaxActionsPerDay           int              `json:"max_actions_per_day"`
+	RegressionWindow           Duration         `json:"regression_window"`
+	VerifyAfter                Duration         `json:"verify_after"`
+	VerifyBelow                float64          `json:"verify_below"`
+	Escalation                 []EscalationStep `json:"escalation"`
+	MaxEventAge                Duration         `json:"max_event_age"`
+	RevertOnFailedVerification bool             `json:"revert_on_failed_verification"`
+}
+
+// Modes.
+const (
+	ModeEnforce = "enforce" // plan, guard, apply
+	ModeShadow  = "shadow"  // plan and record, never apply
+)
+
+// EscalationStep is one row of the runbook's escalation table, timed from the incident's start.
+type EscalationStep struct {
+	After  Duration `json:"after"`
+	Notify string   `json:"notify"`
+}
+
+// ServiceRule admits one service. Mode, when set, overrides the default mode for it.
+type ServiceRule struct {
+	Project  string `json:"project"`
+	Location string `json:"location"`
+	Service  string `json:"service"`
+	Mode     string `json:"mode,omitempty"`
+}
+
+// Allowed reports whether t is on the allowlist, and the rule that admits it.
+func (c Config) Allowed(t snapshot.Target) (ServiceRule, bool) {
+	for _, r := range c.Services {
+		if r.Project == t.Project && r.Location == t.Location && r.Service == t.Service {
+			return r, true
+		}
+	}
+	return ServiceRule{}, false
+}
+
+// ModeFor is the mode in force for t: its rule's mode, else the default.
+func (c Config) ModeFor(t snapshot.Target) string {
+	if r, ok := c.Allowed(t); ok && r.Mode != "" {
+		return r.Mode
+	}
+	return c.Defaults.Mode
+}
+
+// Duration is a time.Duration written as Go duration text ("15m", "24h") in YAML and JSON.
+type Duration struct{ time.Duration }
+
+// MarshalJSON writes the duration as text, which Rego's time.parse_duration_ns reads.
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(d.String()) }
+
+// String is the shortest Go duration text: "24h", "1h30m", "15m", "90s" (not "24h0m0s"), as
+// people write it in config.yaml and read it in plans and evidence.
+func (d Duration) String() string {
+	s := d.Duration.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
+
+// UnmarshalJSON reads duration text such as "15m".
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("duration: want text like \"15m\", got %s", b)
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("duration %q: %w", s, err)
+	}
+	d.Duration = v
+	return nil
+}

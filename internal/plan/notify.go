@@ -1,0 +1,104 @@
+package plan
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/runmedic/runmedic/internal/config"
+	"github.com/runmedic/runmedic/internal/decision"
+	"github.com/runmedic/runmedic/internal/quantity"
+	"github.com/runmedic/runmedic/internal/signals"
+	"github.com/runmedic/runmedic/internal/snapshot"
+)
+
+// ladderConditions word the runbook's escalation table, row by row; rows past the table reuse the
+// last wording.
+var ladderConditions = []string{
+	"page if not recovering",
+	"notify if the issue persists",
+	"notify if not resolved",
+}
+
+// notifications schedules who hears about the incident, timed from its start. The rules:
+//   - a closed incident pages nobody (it recovered; the record says so);
+//   - params.notify targets are told at once (T+0);
+//   - every open incident carries the runbook's escalation ladder. After an escalate decision the
+//     steps are unconditional; after any other decision they are conditional ("page if not
+//     recovering"), and whoever sends them checks the condition when the time comes.
+//
+// The result is ordered by time, never nil.
+func notifications(s snapshot.Snapshot, sig signals.Signals, d decision.Decision, cfg config.Defaults) []Notification {
+	out := []Notification{}
+	if s.Incident.State == snapshot.StateClosed {
+		return out
+	}
+	facts := describe(sig, d)
+	type timed struct {
+		after time.Duration
+		n     Notification
+	}
+	var all []timed
+	for _, to := range d.Params.Notify {
+		reason := fmt.Sprintf("%s decided %s: %s", policyName(d), d.Action, facts)
+		all = append(all, timed{0, Notification{To: to, After: FormatDuration(0), Reason: reason}})
+	}
+	for i, step := range cfg.Escalation {
+		if step.Notify == "" {
+			continue
+		}
+		var reason string
+		if d.Action == decision.Escalate {
+			reason = "escalated: " + facts
+		} else {
+			cond := ladderConditions[min(i, len(ladderConditions)-1)]
+			if d.Action != decision.None {
+				cond += " after " + string(d.Action)
+			}
+			reason = cond + ": " + facts
+		}
+		all = append(all, timed{step.After.Duration, Notification{To: step.Notify, After: FormatDuration(step.After.Duration), Reason: reason}})
+	}
+	slices.SortStableFunc(all, func(a, b timed) int { return cmp.Compare(a.after, b.after) })
+	for _, t := range all {
+		out = append(out, t.n)
+	}
+	return out
+}
+
+// describe is the one-line context a person paged needs: the diagnosis and where memory stands.
+func describe(sig signals.Signals, d decision.Decision) string {
+	var b strings.Builder
+	b.WriteString(string(d.Diagnosis))
+	if sig.HasMemoryData {
+		fmt.Fprintf(&b, ", memory at %.0f%%", sig.MemoryNow*100)
+		if sig.MemoryLimitMiB > 0 {
+			fmt.Fprintf(&b, " of %s", quantity.FormatMemory(sig.MemoryLimitMiB))
+		}
+	}
+	return b.String()
+}
+
+func policyName(d decision.Decision) string {
+	if d.Policy == "" {
+		return "the policy"
+	}
+	return d.Policy
+}
+
+// shortDuration writes durations the way people and the config write them: "5m", "1h30m", "0m".
+func FormatDuration(d time.Duration) string {
+	if d == 0 {
+		return "0m"
+	}
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}

@@ -1,0 +1,45 @@
+// Package plan turns a validated decision and a snapshot into a Plan: the reviewable diff between
+// the live service and the one the policy wants. A plan is a value; apply executes exactly its
+// changes and nothing else.
+package plan
+
+import (
+	"github.com/runmedic/runmedic/internal/decision"
+	"github.com/runmedic/runmedic/internal/snapshot"
+)
+
+// FormatVersion is the version of the JSON plan format.
+const FormatVersion = "1"
+
+// Plan is what runmedic would do to one service for one incident.
+type Plan struct {
+	FormatVersion string            `json:"format_version"`
+	Incident      string            `json:"incident"`
+	Target        string            `json:"target"`
+	Decision      decision.Decision `json:"decision"`
+	Changes       []snapshot.Change `json:"changes"`
+	Notifications []Notification    `json:"notifications"`
+	Guard         Verdict           `json:"guard"`
+	Applyable     bool              `json:"applyable"` // guard allowed, mode enforce, changes present
+	Etag          string            `json:"etag"`      // the service etag the plan was made against
+}
+
+// Notification is an escalation the plan schedules, After the incident's start.
+type Notification struct {
+	To     string `json:"to"`
+	After  string `json:"after"` // "5m"
+	Reason string `json:"reason"`
+}
+
+// Verdict is the guard's answer on a plan.
+type Verdict struct {
+	Allowed  bool      `json:"allowed"`
+	Mode     string    `json:"mode"`
+	Refusals []Refusal `json:"refusals"`
+}
+
+// Refusal is one guard rule that blocks apply.
+type Refusal struct {
+	Rule    string `json:"rule"` // allowlist, target, mode, ceiling, cooldown, budget, policy
+	Message string `json:"message"`
+}

@@ -1,0 +1,156 @@
+package plan
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"reflect"
+	"strconv"
+	"strings"
+
+	"github.com/runmedic/runmedic/internal/signals"
+	"github.com/runmedic/runmedic/internal/snapshot"
+)
+
+// writeChanges writes the diff block: one service, its changed fields aligned, traffic as a list.
+func writeChanges(b *strings.Builder, c painter, p Plan) {
+	name := serviceName(p.Target)
+	note := "will be updated in-place"
+	for _, ch := range p.Changes {
+		if isTemplatePath(ch.Path) {
+			note += " (a new revision will be created)"
+			break
+		}
+	}
+	fmt.Fprintf(b, "  # service %q %s\n", name, note)
+	fmt.Fprintf(b, "  %s service %q\n", c.marker("~"), name)
+	width := 0
+	for _, ch := range p.Changes {
+		if ch.Path != snapshot.PathTraffic {
+			width = max(width, len(ch.Path)+1)
+		}
+	}
+	for _, ch := range p.Changes {
+		if ch.Path == snapshot.PathTraffic {
+			before, errB := trafficOf(ch.Before)
+			after, errA := trafficOf(ch.After)
+			if errB == nil && errA == nil {
+				fmt.Fprintf(b, "      %s %s:\n", c.marker("~"), ch.Path)
+				writeTraffic(b, c, before, after)
+				continue
+			}
+		}
+		fmt.Fprintf(b, "      %s %-*s %s -> %s\n", c.marker("~"), width, ch.Path+":", formatValue(ch.Before), formatValue(ch.After))
+	}
+}
+
+// writeTraffic lists entries that go away with -, entries that stay unmarked, new entries with +.
+func writeTraffic(b *strings.Builder, c painter, before, after []snapshot.TrafficTarget) {
+	const indent = "          "
+	for _, t := range before {
+		if !containsTarget(after, t) {
+			fmt.Fprintf(b, "%s%s %s\n", indent, c.marker("-"), formatTarget(t))
+		}
+	}
+	for _, t := range after {
+		m := c.marker("+")
+		if containsTarget(before, t) {
+			m = " "
+		}
+		fmt.Fprintf(b, "%s%s %s\n", indent, m, formatTarget(t))
+	}
+}
+
+func containsTarget(ts []snapshot.TrafficTarget, t snapshot.TrafficTarget) bool {
+	for _, x := range ts {
+		if x == t {
+			return true
+		}
+	}
+	return false
+}
+
+func formatTarget(t snapshot.TrafficTarget) string {
+	parts := []string{fmt.Sprintf("type = %q", t.Type)}
+	if t.Revision != "" {
+		parts = append(parts, fmt.Sprintf("revision = %q", t.Revision))
+	}
+	parts = append(parts, fmt.Sprintf("percent = %d", t.Percent))
+	if t.Tag != "" {
+		parts = append(parts, fmt.Sprintf("tag = %q", t.Tag))
+	}
+	return "{" + strings.Join(parts, ", ") + "}"
+}
+
+// trafficOf reads a traffic split from a change value: the typed slice Build makes, or whatever
+// encoding/json made of it when the plan was read back from a file.
+func trafficOf(v any) ([]snapshot.TrafficTarget, error) {
+	if ts, ok := v.([]snapshot.TrafficTarget); ok {
+		return ts, nil
+	}
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	var ts []snapshot.TrafficTarget
+	if err := json.Unmarshal(raw, &ts); err != nil {
+		return nil, err
+	}
+	return ts, nil
+}
+
+// formatValue writes a scalar change value as HCL would: strings quoted, numbers bare.
+func formatValue(v any) string {
+	switch v := v.(type) {
+	case nil:
+		return "null"
+	case string:
+		return strconv.Quote(v)
+	case float64:
+		if v == math.Trunc(v) && math.Abs(v) < 1e15 {
+			return strconv.FormatInt(int64(v), 10)
+		}
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	case int, int64, bool:
+		return fmt.Sprint(v)
+	}
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprintf("%v", v)
+	}
+	return string(raw)
+}
+
+// writeSignals lists the signals by their JSON names, in field order, values aligned. Floats are
+// rounded to 4 decimals: enough to reason with, short enough to read.
+func writeSignals(b *strings.Builder, sig signals.Signals) {
+	v := reflect.ValueOf(sig)
+	t := v.Type()
+	type kv struct{ k, v string }
+	rows := make([]kv, 0, t.NumField())
+	width := 0
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "-" || !f.IsExported() {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		var val string
+		switch x := v.Field(i).Interface().(type) {
+		case float64:
+			val = strconv.FormatFloat(math.Round(x*1e4)/1e4, 'f', -1, 64)
+		case string:
+			val = strconv.Quote(x)
+		default:
+			val = fmt.Sprint(x)
+		}
+		rows = append(rows, kv{name, val})
+		width = max(width, len(name))
+	}
+	for _, r := range rows {
+		fmt.Fprintf(b, "  %-*s  %s\n", width, r.k, r.v)
+	}
+}

@@ -1,0 +1,264 @@
+package pubsubtest
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+)
+
+const project = "runmedic-test"
+
+func TestPublishPull(t *testing.T) {
+	e := New(t, project)
+	ctx := context.Background()
+	if err := e.CreateTopic(ctx, "alerts"); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.CreatePullSubscription(ctx, "alerts-pull", "alerts"); err != nil {
+		t.Fatal(err)
+	}
+	attrs := map[string]string{"severity": "warning"}
+	id1, err := e.Publish(ctx, "alerts", []byte(`{"n":1}`), attrs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id2, err := e.Publish(ctx, "alerts", []byte(`{"n":2}`), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id1 == "" || id1 == id2 {
+		t.Fatalf("Publish ids = %q, %q, want two distinct non-empty ids", id1, id2)
+	}
+
+	got, err := e.Pull(ctx, "alerts-pull", 2, 30*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Message{
+		{ID: id1, Data: []byte(`{"n":1}`), Attributes: attrs},
+		{ID: id2, Data: []byte(`{"n":2}`)},
+	}
+	opts := cmp.Options{
+		cmpopts.IgnoreFields(Message{}, "PublishTime"),
+		cmpopts.EquateEmpty(),
+		cmpopts.SortSlices(func(a, b Message) bool { return a.ID < b.ID }),
+	}
+	if diff := cmp.Diff(want, got, opts); diff != "" {
+		t.Errorf("Pull (-want +got):\n%s", diff)
+	}
+	for _, m := range got {
+		if m.PublishTime.IsZero() {
+			t.Errorf("message %s has no publish time", m.ID)
+		}
+	}
+
+	// Acknowledged messages do not come back.
+	again, err := e.Pull(ctx, "alerts-pull", 1, 2*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(again) != 0 {
+		t.Errorf("second Pull = %d messages, want 0 after ack", len(again))
+	}
+}
+
+// pushBody is the raw push format the emulator POSTs: no CloudEvent headers, one message.
+type pushBody struct {
+	Message struct {
+		Data        string            `json:"data"`
+		Attributes  map[string]string `json:"attributes"`
+		MessageID   string            `json:"messageId"`
+		PublishTime string            `json:"publishTime"`
+	} `json:"message"`
+	Subscription string `json:"subscription"`
+}
+
+func TestPushDelivery(t *testing.T) {
+	e := New(t, project)
+	ctx := context.Background()
+
+	type request struct {
+		path, contentType string
+		body              []byte
+	}
+	got := make(chan request, 10)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		got <- request{r.URL.Path, r.Header.Get("Content-Type"), b}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(srv.Close)
+
+	topicPath := "/projects/" + project + "/topics/alerts"
+	if err := e.CreateTopic(ctx, "alerts"); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.CreatePushSubscription(ctx, "alerts-push", "alerts", srv.URL+topicPath); err != nil {
+		t.Fatal(err)
+	}
+	data := []byte(`{"incident":{"incident_id":"0.abc"}}`)
+	id, err := e.Publish(ctx, "alerts", data, map[string]string{"k": "v"})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	var req request
+	select {
+	case req = <-got:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("no push within 30s; emulator output:\n%s", e.Output())
+	}
+	if req.path != topicPath {
+		t.Errorf("push path = %q, want %q", req.path, topicPath)
+	}
+	if !strings.HasPrefix(req.contentType, "application/json") {
+		t.Errorf("push Content-Type = %q, want application/json", req.contentType)
+	}
+	// The exact key set, so a change in the emulator's push format shows up here.
+	var shape map[string]map[string]any
+	if err := json.Unmarshal(req.body, &shape); err != nil {
+		t.Fatalf("push body %s: %v", req.body, err)
+	}
+	var keys []string
+	for k, v := range shape {
+		keys = append(keys, k)
+		for kk := range v {
+			keys = append(keys, k+"."+kk)
+		}
+	}
+	wantKeys := []string{"message", "message.attributes", "message.data", "message.messageId", "message.message_id", "message.publishTime", "message.publish_time", "subscription"}
+	if diff := cmp.Diff(wantKeys, keys, cmpopts.SortSlices(func(a, b string) bool { return a < b })); diff != "" {
+		t.Errorf("push body keys (-want +got):\n%s\nbody: %s", diff, req.body)
+	}
+	var body pushBody
+	if err := json.Unmarshal(req.body, &body); err != nil {
+		t.Fatalf("push body %s: %v", req.body, err)
+	}
+	if body.Message.Data != base64.StdEncoding.EncodeToString(data) {
+		t.Errorf("message.data = %q, want base64 of %s", body.Message.Data, data)
+	}
+	if body.Message.MessageID != id {
+		t.Errorf("message.messageId = %q, want %q", body.Message.MessageID, id)
+	}
+	if diff := cmp.Diff(map[string]string{"k": "v"}, body.Message.Attributes); diff != "" {
+		t.Errorf("message.attributes (-want +got):\n%s", diff)
+	}
+	if _, err := time.Parse(time.RFC3339Nano, body.Message.PublishTime); err != nil {
+		t.Errorf("message.publishTime = %q, want RFC 3339: %v", body.Message.PublishTime, err)
+	}
+	if want := e.SubscriptionName("alerts-push"); body.Subscription != want {
+		t.Errorf("subscription = %q, want %q", body.Subscription, want)
+	}
+}
+
+func TestCloseStopsProcessGroup(t *testing.T) {
+	start := time.Now()
+	e, err := Start(context.Background(), project)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("emulator answered on %s after %v", e.Host(), time.Since(start))
+
+	members := liveMembers(e.pgid)
+	var java int
+	for _, pid := range members {
+		cmdline, _ := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "cmdline"))
+		if strings.Contains(string(cmdline), "cloud-pubsub-emulator") && strings.HasPrefix(filepath.Base(strings.SplitN(string(cmdline), "\x00", 2)[0]), "java") {
+			java = pid
+		}
+	}
+	if java == 0 {
+		e.Close()
+		t.Fatalf("no java process in group %d (members %v)", e.pgid, members)
+	}
+
+	if err := e.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if err := e.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+	if live := liveMembers(e.pgid); len(live) != 0 {
+		t.Errorf("after Close, group %d still has %v", e.pgid, live)
+	}
+	if state, _, ok := procStat(java); ok && state != "Z" {
+		t.Errorf("after Close, java pid %d is in state %s, want gone", java, state)
+	}
+	if conn, err := net.Dial("tcp", e.Host()); err == nil {
+		conn.Close()
+		t.Errorf("after Close, %s still accepts connections", e.Host())
+	}
+}
+
+func TestStartReportsMissingPieces(t *testing.T) {
+	gcloud, err := exec.LookPath("gcloud")
+	if err != nil {
+		t.Fatalf("gcloud not on PATH; install the Google Cloud CLI with the pubsub-emulator component: %v", err)
+	}
+	// A Cloud SDK layout without the emulator component.
+	bare := t.TempDir()
+	for _, dir := range []string{"bin", "lib"} {
+		if err := os.Mkdir(filepath.Join(bare, dir), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, f := range []string{"bin/gcloud", "lib/gcloud.py"} {
+		if err := os.WriteFile(filepath.Join(bare, f), []byte("#!/bin/sh\nexit 1\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Only the real gcloud, no java.
+	onlyGcloud := t.TempDir()
+	if err := os.Symlink(gcloud, filepath.Join(onlyGcloud, "gcloud")); err != nil {
+		t.Fatal(err)
+	}
+
+	tests := []struct {
+		name, path, javaHome, want string
+	}{
+		{"no gcloud", t.TempDir(), "", "pubsub emulator: gcloud not on PATH; install the Google Cloud CLI"},
+		{"no component", filepath.Join(bare, "bin"), "", "pubsub emulator: component pubsub-emulator not installed"},
+		{"no java", onlyGcloud, "", "pubsub emulator: java not on PATH"},
+		{"bad JAVA_HOME", onlyGcloud, filepath.Join(bare, "jre"), "pubsub emulator: JAVA_HOME is " + filepath.Join(bare, "jre")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv("PATH", tt.path)
+			t.Setenv("JAVA_HOME", tt.javaHome)
+			e, err := Start(context.Background(), project)
+			if err == nil {
+				e.Close()
+				t.Fatalf("Start with PATH=%s = nil error, want %q", tt.path, tt.want)
+			}
+			if !strings.HasPrefix(err.Error(), tt.want) {
+				t.Errorf("Start with PATH=%s = %q, want prefix %q", tt.path, err, tt.want)
+			}
+		})
+	}
+}
+
+func BenchmarkStart(b *testing.B) {
+	for b.Loop() {
+		e, err := Start(context.Background(), project)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := e.Close(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,92 @@
+package signals
+
+import (
+	"fmt"
+
+	"github.com/runmedic/runmedic/internal/config"
+	"github.com/runmedic/runmedic/internal/quantity"
+	"github.com/runmedic/runmedic/internal/snapshot"
+)
+
+// Runbook model of a container's memory: a base plus a share per concurrent request, kept under
+// the alert line.
+const (
+	baseMiB       = 256
+	perRequestMiB = 50
+	alertPercent  = 85
+)
+
+// VPA's OOM bump: at least +100Mi, at least ×1.2 (kubernetes/autoscaler, aggregations_config.go).
+const (
+	minBumpMiB     = 100
+	bumpRatioNum   = 6 // ×6/5 = ×1.2, in integers
+	bumpRatioDenom = 5
+)
+
+type limits struct {
+	memoryMiB   int64
+	cpuMilli    int64
+	nextStep    string
+	nextStepCPU string
+}
+
+// computeLimits reads the template's quantities and finds the next memory step.
+func computeLimits(t snapshot.Template, d config.Defaults) (limits, error) {
+	mem, err := quantity.ParseMemory(t.Memory)
+	if err != nil {
+		return limits{}, fmt.Errorf("service.template.memory: %w", err)
+	}
+	cpu, err := quantity.ParseCPU(t.CPU)
+	if err != nil {
+		return limits{}, fmt.Errorf("service.template.cpu: %w", err)
+	}
+	step, err := nextMemoryStep(mem, d)
+	if err != nil {
+		return limits{}, err
+	}
+	l := limits{memoryMiB: mem, cpuMilli: cpu}
+	if step > 0 {
+		l.nextStep = quantity.FormatMemory(step)
+		if need := quantity.MinCPUForMemory(step); cpu < need {
+			l.nextStepCPU = quantity.FormatCPU(need)
+		}
+	}
+	return l, nil
+}
+
+// nextMemoryStep returns, in MiB, the smallest configured step that is at least VPA's bump of
+// current (max(current+100Mi, ⌈current×1.2⌉)) and at most both the configured ceiling and Cloud
+// Run's 32Gi; 0 when no step qualifies. Steps need not be sorted. An empty ceiling means only
+// Cloud Run's maximum applies.
+func nextMemoryStep(current int64, d config.Defaults) (int64, error) {
+	ceiling := int64(quantity.MaxMemoryMiB)
+	if d.MemoryCeiling != "" {
+		c, err := quantity.ParseMemory(d.MemoryCeiling)
+		if err != nil {
+			return 0, fmt.Errorf("defaults.memory_ceiling: %w", err)
+		}
+		ceiling = min(ceiling, c)
+	}
+	need := max(current+minBumpMiB, (current*bumpRatioNum+bumpRatioDenom-1)/bumpRatioDenom)
+	var best int64
+	for i, s := range d.MemorySteps {
+		m, err := quantity.ParseMemory(s)
+		if err != nil {
+			return 0, fmt.Errorf("defaults.memory_steps[%d]: %w", i, err)
+		}
+		if m >= need && m <= ceiling && (best == 0 || m < best) {
+			best = m
+		}
+	}
+	return best, nil
+}
+
+// safeConcurrency is the runbook's ⌊(limit×0.85 − 256) / 50⌋, at least 1, computed in integers
+// so 4Gi gives exactly 64.
+func safeConcurrency(limitMiB int64) int {
+	n := (limitMiB*alertPercent - baseMiB*100) / (perRequestMiB * 100)
+	if n < 1 {
+		return 1
+	}
+	return int(n)
+}

@@ -1,0 +1,82 @@
+package snapshot
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+const validSnapshot = `{
+  "version": 1,
+  "captured_at": "2026-02-04T10:30:00Z",
+  "incident": {"id": "0.abc", "state": "open", "policy": "p", "condition": "c", "metric": "m",
+    "observed": 0.93, "threshold": 0.85, "started_at": "2026-02-04T10:24:00Z", "ended_at": null,
+    "severity": "Warning", "labels": {}},
+  "target": {"project": "p", "location": "europe-west1", "service": "api"},
+  "service": {"etag": "\"e\"", "generation": 3, "labels": {}, "annotations": {},
+    "template": {"image": "img", "memory": "2Gi", "cpu": "1", "max_concurrency": 80, "min_instances": 0, "max_instances": 20},
+    "traffic": [{"type": "LATEST", "percent": 100}],
+    "latest_ready_revision": "api-00002-abc", "latest_created_revision": "api-00002-abc"},
+  "revisions": [
+    {"name": "api-00002-abc", "created_at": "2026-02-04T07:10:00Z", "ready": true, "image": "img", "memory": "2Gi", "cpu": "1", "max_concurrency": 80, "traffic_percent": 100},
+    {"name": "api-00001-xyz", "created_at": "2026-02-01T07:10:00Z", "ready": true, "image": "img", "memory": "2Gi", "cpu": "1", "max_concurrency": 80, "traffic_percent": 0}
+  ],
+  "metrics": {"memory_utilization": [{"at": "2026-02-04T10:28:00Z", "value": 0.9}, {"at": "2026-02-04T10:29:00Z", "value": 0.93}],
+    "instance_count": [], "request_count": []},
+  "history": []
+}`
+
+func TestLoadValid(t *testing.T) {
+	s, err := Load([]byte(validSnapshot))
+	if err != nil {
+		t.Fatalf("Load(valid) error: %v", err)
+	}
+	if got, want := s.Target.Name(), "projects/p/locations/europe-west1/services/api"; got != want {
+		t.Errorf("Target.Name() = %q, want %q", got, want)
+	}
+	if s.Incident.Observed == nil || *s.Incident.Observed != 0.93 {
+		t.Errorf("Incident.Observed = %v, want 0.93", s.Incident.Observed)
+	}
+}
+
+func TestLoadErrors(t *testing.T) {
+	tests := []struct {
+		name    string
+		old     string
+		new     string
+		wantMsg string
+	}{
+		{"not json", `{`, `[`, "invalid snapshot"},
+		{"unknown field", `"history": []`, `"histroy": []`, `unknown field "histroy"`},
+		{"version", `"version": 1`, `"version": 2`, "version: is 2, want 1"},
+		{"revision time", `"created_at": "2026-02-01T07:10:00Z"`, `"created_at": "yesterday"`, `revisions[1].created_at: "yesterday" is not RFC 3339`},
+		{"wrong type", `"generation": 3`, `"generation": "3"`, "service.generation: want int64"},
+		{"state", `"state": "open"`, `"state": "firing"`, `incident.state: is "firing", want open or closed`},
+		{"memory", `"memory": "2Gi", "cpu": "1", "max_concurrency": 80, "min_instances"`, `"memory": "lots", "cpu": "1", "max_concurrency": 80, "min_instances"`, `service.template.memory: memory "lots"`},
+		{"traffic sum", `"percent": 100}]`, `"percent": 90}]`, "service.traffic: percentages sum to 90, want 100"},
+		{"revision order", `"2026-02-01T07:10:00Z"`, `"2026-02-05T07:10:00Z"`, "revisions[1].created_at: is newer than revisions[0]"},
+		{"series order", `"2026-02-04T10:29:00Z"`, `"2026-02-04T10:27:00Z"`, "metrics.memory_utilization[1].at: not after the previous point"},
+		{"missing target", `"service": "api"}`, `"service": ""}`, "target.service: missing"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := strings.Replace(validSnapshot, tt.old, tt.new, 1)
+			if in == validSnapshot {
+				t.Fatalf("test case does not change the input: %q not found", tt.old)
+			}
+			_, err := Load([]byte(in))
+			if err == nil {
+				t.Fatalf("Load() = nil error, want one containing %q", tt.wantMsg)
+			}
+			if !errors.Is(err, ErrInvalid) {
+				t.Errorf("Load() error %v is not ErrInvalid", err)
+			}
+			if !strings.Contains(err.Error(), tt.wantMsg) {
+				t.Errorf("Load() error = %q, want it to contain %q", err, tt.wantMsg)
+			}
+			if strings.Contains(err.Error(), "\n") {
+				t.Errorf("Load() error spans lines: %q", err)
+			}
+		})
+	}
+}

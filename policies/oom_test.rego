@@ -1,0 +1,337 @@
+# METADATA
+# title: Tests of the memory runbook policy
+# description: >-
+#   One test per runbook row and per trap. Every test pins data.runmedic.config to the bundled
+#   defaults, so the tests mean the same under `opa test` and `runmedic test`.
+package runmedic.oom_test
+
+import data.runmedic.oom
+
+config := {
+	"defaults": {
+		"mode": "enforce",
+		"memory_steps": ["512Mi", "1Gi", "2Gi", "4Gi", "8Gi", "16Gi", "32Gi"],
+		"memory_ceiling": "8Gi",
+		"cpu_ceiling": "4",
+		"cooldown": "15m",
+		"max_actions_per_day": 3,
+		"regression_window": "24h",
+		"verify_after": "10m",
+		"verify_below": 0.8,
+		"escalation": [
+			{"after": "5m", "notify": "backend-lead@aiprod.ai"},
+			{"after": "15m", "notify": "service-lead"},
+			{"after": "30m", "notify": "engineering-manager"},
+		],
+	},
+	"services": [{"project": "aiprod-484120", "location": "europe-west1", "service": "aiprod-api"}],
+}
+
+everyone := ["backend-lead@aiprod.ai", "service-lead", "engineering-manager"]
+
+# An open incident on a 2Gi service that has served for days: high and flat.
+base := {
+	"version": 1,
+	"captured_at": "2026-02-04T10:30:00Z",
+	"incident": {
+		"id": "0.nrwotmyokd9n",
+		"state": "open",
+		"policy": "alert-memory-high",
+		"observed": 0.93,
+		"threshold": 0.85,
+		"labels": {"remediation": "auto"},
+	},
+	"target": {"project": "aiprod-484120", "location": "europe-west1", "service": "aiprod-api"},
+	"service": {
+		"labels": {},
+		"template": {"memory": "2Gi", "cpu": "1", "max_concurrency": 80},
+	},
+	"signals": {
+		"has_memory_data": true,
+		"memory_now": 0.93,
+		"memory_max": 0.94,
+		"memory_slope_per_hour": 0.01,
+		"rising_minutes": 4,
+		"resets": 0,
+		"minutes_above_threshold": 34,
+		"memory_before_serving": 0,
+		"request_spike": false,
+		"serving_revision": "aiprod-api-00042-abc",
+		"serving_revision_age_minutes": 4000,
+		"traffic_pinned": false,
+		"previous_ready_revision": "aiprod-api-00041-xyz",
+		"memory_limit_mib": 2048,
+		"cpu_limit": 1,
+		"next_memory_step": "4Gi",
+		"next_memory_step_cpu": "",
+		"safe_concurrency": 29,
+		"actions_last_24h": 0,
+		"minutes_since_last_action": -1,
+	},
+}
+
+with_signals(patch) := object.union(base, {"signals": object.union(base.signals, patch)})
+
+# A revision deployed 40 minutes ago: memory was 0.41 before and has climbed since.
+regressed := with_signals({
+	"memory_now": 0.9,
+	"memory_max": 0.9,
+	"memory_slope_per_hour": 0.6,
+	"rising_minutes": 38,
+	"minutes_above_threshold": 3,
+	"memory_before_serving": 0.41,
+	"serving_revision_age_minutes": 40,
+})
+
+# An old revision whose memory climbs for hours and drops at each restart.
+growing := with_signals({
+	"memory_now": 0.88,
+	"memory_slope_per_hour": 0.12,
+	"rising_minutes": 170,
+	"resets": 2,
+	"minutes_above_threshold": 6,
+})
+
+spiking := with_signals({
+	"memory_now": 0.7,
+	"memory_max": 0.97,
+	"memory_slope_per_hour": 0,
+	"rising_minutes": 0,
+	"minutes_above_threshold": 4,
+	"request_spike": true,
+})
+
+decide(input_doc) := x if {
+	x := oom.decision with input as input_doc with data.runmedic.config as config
+}
+
+diagnose(input_doc) := x if {
+	x := oom.diagnosis with input as input_doc with data.runmedic.config as config
+}
+
+refusals(input_doc) := x if {
+	x := oom.deny with input as input_doc with data.runmedic.config as config
+}
+
+test_closed_incident_records_recovery if {
+	d := decide(object.union(base, {"incident": {"state": "closed"}}))
+	d.action == "none"
+	d.diagnosis == "recovered"
+	d.params == {}
+}
+
+test_closed_wins_over_budget_and_regression if {
+	doc := object.union(regressed, {"incident": {"state": "closed"}, "signals": {"actions_last_24h": 9}})
+	decide(doc).action == "none"
+}
+
+test_no_memory_data_escalates_without_acting if {
+	d := decide(with_signals({"has_memory_data": false}))
+	d.action == "escalate"
+	d.diagnosis == "unknown"
+	d.params.notify == everyone
+	d.evidence == ["no memory utilization points for service aiprod-api"]
+}
+
+test_over_budget_escalates_with_the_diagnosis if {
+	d := decide(with_signals({"actions_last_24h": 3}))
+	d.action == "escalate"
+	d.diagnosis == "insufficient_memory"
+	d.reason == "3 actions in the last 24h reach the budget of 3: escalate only"
+}
+
+test_over_budget_blocks_rollback_too if {
+	d := decide(object.union(regressed, {"signals": {"actions_last_24h": 4}}))
+	d.action == "escalate"
+	d.diagnosis == "regression"
+}
+
+test_regression_rolls_back_to_previous_ready_revision if {
+	d := decide(regressed)
+	d.action == "rollback"
+	d.diagnosis == "regression"
+	d.params == {"revision": "aiprod-api-00041-xyz", "notify": everyone}
+	"revision aiprod-api-00042-abc took traffic 40 minutes ago (regression window 24h)" in d.evidence
+	"memory rose from 0.41 before it served to 0.9 now" in d.evidence
+}
+
+test_regression_without_previous_revision_raises_memory if {
+	d := decide(object.union(regressed, {"signals": {"previous_ready_revision": ""}}))
+	d.action == "raise_memory"
+	d.diagnosis == "regression"
+	d.params == {"memory": "4Gi", "notify": everyone}
+	"no ready revision older than aiprod-api-00042-abc to roll back to" in d.evidence
+}
+
+test_regression_without_previous_revision_at_ceiling_escalates if {
+	d := decide(object.union(regressed, {"signals": {"previous_ready_revision": "", "next_memory_step": ""}}))
+	d.action == "escalate"
+	d.diagnosis == "regression"
+	"no ready revision older than aiprod-api-00042-abc to roll back to" in d.evidence
+}
+
+test_trap_memory_already_high_before_the_revision_is_no_regression if {
+	diagnose(object.union(regressed, {"signals": {"memory_before_serving": 0.85}})) != "regression"
+}
+
+test_trap_unknown_memory_before_the_revision_is_no_regression if {
+	diagnose(object.union(regressed, {"signals": {"memory_before_serving": 0}})) != "regression"
+}
+
+test_trap_revision_older_than_window_is_no_regression if {
+	diagnose(object.union(regressed, {"signals": {"serving_revision_age_minutes": 1500}})) != "regression"
+}
+
+test_regression_window_comes_from_config if {
+	short := object.union(config, {"defaults": {"regression_window": "30m"}})
+	d := oom.decision with input as regressed with data.runmedic.config as short
+	d.action != "rollback"
+}
+
+test_trap_small_rise_is_no_regression if {
+	diagnose(object.union(regressed, {"signals": {"memory_now": 0.45, "memory_max": 0.45}})) != "regression"
+}
+
+test_trap_short_rise_is_no_regression if {
+	diagnose(object.union(regressed, {"signals": {"rising_minutes": 5}})) != "regression"
+}
+
+test_gradual_growth_restarts_and_escalates if {
+	d := decide(growing)
+	d.action == "restart"
+	d.diagnosis == "gradual_growth"
+	d.params == {"notify": everyone}
+	"memory trend 0.12 an hour, rising for 170 minutes, 2 resets" in d.evidence
+	"revision aiprod-api-00042-abc has served for 4000 minutes; memory grows back after each restart" in d.evidence
+}
+
+test_trap_growth_without_resets_is_not_gradual_growth if {
+	d := decide(object.union(growing, {"signals": {"resets": 0}}))
+	d.diagnosis == "unknown"
+	d.action == "escalate"
+}
+
+test_request_spike_lowers_concurrency_to_safe if {
+	d := decide(spiking)
+	d.action == "lower_concurrency"
+	d.diagnosis == "request_spike"
+	d.params == {"max_concurrency": 29, "notify": everyone}
+	"request bursts with max_concurrency 80; safe concurrency for 2048 MiB is 29" in d.evidence
+}
+
+test_request_spike_already_at_safe_concurrency_raises_memory if {
+	doc := object.union(spiking, {"service": {"template": {"max_concurrency": 20}}})
+	d := decide(doc)
+	d.action == "raise_memory"
+	d.diagnosis == "request_spike"
+	d.params == {"memory": "4Gi", "notify": everyone}
+}
+
+test_trap_request_spike_with_no_safe_concurrency_raises_memory if {
+	d := decide(object.union(spiking, {"signals": {"safe_concurrency": 0}}))
+	d.action == "raise_memory"
+}
+
+test_high_and_flat_raises_memory_one_step if {
+	d := decide(base)
+	d.action == "raise_memory"
+	d.diagnosis == "insufficient_memory"
+	d.params == {"memory": "4Gi"}
+	d.reason == "insufficient_memory: raise memory from 2Gi to 4Gi"
+	d.evidence == [
+		"memory p99 0.93 (threshold 0.85) for 34 minutes, peak 0.94",
+		"memory trend 0.01 an hour, rising for 4 minutes, 0 resets",
+		"high and flat at 2Gi: no trend to blame",
+	]
+}
+
+test_raise_memory_carries_the_cpu_the_step_needs if {
+	d := decide(with_signals({"next_memory_step": "8Gi", "next_memory_step_cpu": "2"}))
+	d.params == {"memory": "8Gi", "cpu": "2"}
+}
+
+test_out_of_memory_under_load_raises_memory if {
+	doc := with_signals({
+		"memory_now": 0.6,
+		"memory_max": 0.99,
+		"memory_slope_per_hour": 0.3,
+		"rising_minutes": 20,
+		"resets": 3,
+		"minutes_above_threshold": 2,
+	})
+	d := decide(doc)
+	d.action == "raise_memory"
+	d.diagnosis == "insufficient_memory"
+	"out of memory under load: peak 0.99, 3 resets" in d.evidence
+}
+
+test_at_the_ceiling_escalates_with_the_evidence if {
+	d := decide(with_signals({"next_memory_step": ""}))
+	d.action == "escalate"
+	d.diagnosis == "insufficient_memory"
+	d.params == {"notify": everyone}
+	d.reason == "2Gi is the largest memory step allowed (ceiling 8Gi): escalate"
+	"high and flat at 2Gi: no trend to blame" in d.evidence
+}
+
+test_nothing_matched_escalates_as_unknown if {
+	doc := with_signals({"memory_now": 0.5, "memory_max": 0.6, "minutes_above_threshold": 0})
+	d := decide(doc)
+	d.action == "escalate"
+	d.diagnosis == "unknown"
+	some line in d.evidence
+	startswith(line, "no runbook cause matched")
+}
+
+test_threshold_defaults_to_85_percent_without_one if {
+	doc := object.union(
+		with_signals({"memory_now": 0.86, "minutes_above_threshold": 0}),
+		{"incident": {"threshold": null}},
+	)
+	d := decide(doc)
+	d.action == "raise_memory"
+	startswith(d.evidence[0], "memory p99 0.86 (threshold 0.85)")
+}
+
+test_threshold_comes_from_the_alert if {
+	doc := object.union(
+		with_signals({"memory_now": 0.86, "minutes_above_threshold": 0}),
+		{"incident": {"threshold": 0.9}},
+	)
+	decide(doc).diagnosis == "unknown"
+}
+
+test_integer_values_print_as_integers if {
+	d := decide(with_signals({"memory_now": 1, "memory_max": 1}))
+	startswith(d.evidence[0], "memory p99 1 (threshold 0.85)")
+}
+
+test_deny_when_the_alert_asks_for_manual_remediation if {
+	refusals(object.union(base, {"incident": {"labels": {"remediation": "manual"}}})) == {"alert policy label remediation=manual: runmedic only plans"}
+}
+
+test_deny_when_the_service_asks_for_manual_remediation if {
+	refusals(object.union(base, {"service": {"labels": {"remediation": "manual"}}})) == {"service aiprod-api has label remediation=manual: runmedic only plans"}
+}
+
+test_no_refusals_by_default if {
+	count(refusals(base)) == 0
+}
+
+test_missing_labels_are_no_refusal if {
+	count(refusals(object.union(base, {"incident": {"labels": null}, "service": {"labels": null}}))) == 0
+}
+
+test_closed_incident_is_diagnosed_recovered if {
+	diagnose(object.union(base, {"incident": {"state": "closed"}})) == "recovered"
+}
+
+test_minutes_above_threshold_count_as_high_when_memory_dipped if {
+	d := decide(with_signals({"memory_now": 0.8, "minutes_above_threshold": 12}))
+	d.action == "raise_memory"
+	d.diagnosis == "insufficient_memory"
+}
+
+test_a_blip_above_threshold_is_not_high if {
+	diagnose(with_signals({"memory_now": 0.8, "minutes_above_threshold": 2})) == "unknown"
+}
