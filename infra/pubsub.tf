@@ -53,7 +53,7 @@ resource "google_pubsub_topic_iam_member" "alert_monitoring_publisher" {
   project = var.project_id
   topic   = google_pubsub_topic.alert.name
   role    = "roles/pubsub.publisher"
-  member  = "allUsers"
+  member  = "serviceAccount:${local.monitoring_notification_agent}"
 }
 
 # Lets Pub/Sub forward undeliverable events to the dead-letter topic.

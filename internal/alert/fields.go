@@ -13,8 +13,8 @@ import (
 
 // fields reads loosely typed JSON values by path and keeps the first error, so a decoder reads
 // every field in a straight line and checks once. Every value is kept as json.RawMessage until
-// here: a field of the wrong type yields "incident.started_at: want Unix seconds, got object"
-// instead of encoding/json's Go-typed message.
+// here: a field of the wrong type yields `incident.ended_at: want a string, got object` instead of
+// encoding/json's Go-typed message.
 type fields struct{ err error }
 
 func (f *fields) fail(path, format string, args ...any) {

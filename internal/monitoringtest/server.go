@@ -60,7 +60,7 @@ func New(t testing.TB) *Server {
 	s := &Server{addr: l.Addr().String()}
 	g := grpc.NewServer()
 	monitoringpb.RegisterMetricServiceServer(g, s)
-	go g.Serve(l) //nolint:errcheck // Serve returns when Stop closes the listener
+	go g.Serve(l) // returns when Stop closes the listener
 	t.Cleanup(g.Stop)
 	return s
 }

@@ -54,7 +54,7 @@ func request(filter string, start, end time.Time, agg *monitoringpb.Aggregation)
 	}
 }
 
-// list returns every series of the response, points flattened as (series index, time, value).
+// list reads every page of the response through the client's iterator.
 func list(t *testing.T, c *monitoring.MetricClient, req *monitoringpb.ListTimeSeriesRequest) ([]*monitoringpb.TimeSeries, error) {
 	t.Helper()
 	var out []*monitoringpb.TimeSeries

@@ -60,6 +60,14 @@ func BenchmarkInputValue(b *testing.B) {
 			}
 		}
 	})
+	b.Run("Input.Value", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := in.Value(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 	b.Run("InterfaceToValue(struct)", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {

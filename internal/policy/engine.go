@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
 
@@ -129,12 +130,19 @@ func (e *Engine) eval(ctx context.Context, v ast.Value, opts ...rego.EvalOption)
 	return e.decode(rs[0].Bindings["decision"], rs[0].Bindings["deny"])
 }
 
-// inputValue converts input to OPA's value once. An Input goes through one JSON encoding, the
-// cheapest path measured (BenchmarkInputValue).
+// inputValue converts input to OPA's value once: an Input by its own fast path, anything else
+// through its JSON encoding.
 func inputValue(input any) (ast.Value, error) {
 	switch x := input.(type) {
 	case ast.Value:
 		return x, nil
+	case Input:
+		return x.Value()
+	case *Input:
+		if x == nil {
+			return nil, errors.New("policy input: nil")
+		}
+		return x.Value()
 	case []byte:
 		return jsonValue(x)
 	case json.RawMessage:

@@ -3,13 +3,14 @@
 // server semantics the product meets in production rather than an in-process imitation.
 //
 // The emulator is a Java server started by gcloud. Start puts gcloud in its own process group and
-// stops the whole group: stopping gcloud alone would leave the Java server running. Three exit
-// paths are covered:
+// stops the whole group: stopping gcloud alone would leave the Java server running. The exit
+// paths of a test binary are covered this way:
 //   - Close (registered with t.Cleanup by New) kills the group and waits until it is gone;
-//   - a watchdog shell in the same group holds the read end of a pipe whose write end only this
-//     process holds, so when the test binary dies for any reason (panic, os.Exit, a -timeout
-//     abort, SIGKILL) the kernel closes the pipe and the watchdog kills the group;
-//   - nothing else: a group outlives its starter only if that starter's pipe is still open.
+//   - a watchdog shell holds the read end of a pipe whose write end only the starting process
+//     holds, so when that process dies for any reason (a panic, os.Exit, a go test -timeout
+//     abort, Ctrl-C, SIGKILL) the kernel closes the pipe and the watchdog kills the group.
+//
+// The one gap is the few microseconds between starting gcloud and starting its watchdog.
 package pubsubtest
 
 import (
@@ -42,12 +43,13 @@ type Emulator struct {
 	project string
 	host    string
 	pgid    int
-	cmd     *exec.Cmd
-	output  *tail
-	exited  chan struct{} // closed when the watchdog shell has exited
+	logPath string        // stdout and stderr of gcloud and Java
+	exited  chan struct{} // closed when gcloud has exited and been reaped
 	waitErr error         // set before exited is closed
-	leash   *os.File      // write end of the watchdog pipe; closing it kills the group
 	client  *pubsub.Client
+
+	leash        *os.File      // write end of the watchdog pipe; closing it kills the group
+	watchdogDone chan struct{} // closed when the watchdog has exited
 
 	closeOnce sync.Once
 	closeErr  error
@@ -99,9 +101,6 @@ func (e *Emulator) Host() string { return e.host }
 // Project is the project the emulator was started for.
 func (e *Emulator) Project() string { return e.project }
 
-// Output is the last few kilobytes the emulator wrote to stdout and stderr.
-func (e *Emulator) Output() string { return e.output.String() }
-
 // Close stops the emulator's whole process group and waits until no process of it remains.
 func (e *Emulator) Close() error {
 	e.closeOnce.Do(func() {
@@ -110,6 +109,8 @@ func (e *Emulator) Close() error {
 		}
 		e.closeErr = stopGroup(e.pgid, e.exited)
 		e.leash.Close()
+		<-e.watchdogDone // it reads EOF at once and exits
+		os.Remove(e.logPath)
 	})
 	return e.closeErr
 }

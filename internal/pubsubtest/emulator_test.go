@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -129,16 +131,20 @@ func TestPushDelivery(t *testing.T) {
 		t.Errorf("push Content-Type = %q, want application/json", req.contentType)
 	}
 	// The exact key set, so a change in the emulator's push format shows up here.
-	var shape map[string]map[string]any
+	var shape map[string]json.RawMessage
 	if err := json.Unmarshal(req.body, &shape); err != nil {
 		t.Fatalf("push body %s: %v", req.body, err)
 	}
 	var keys []string
-	for k, v := range shape {
+	for k := range shape {
 		keys = append(keys, k)
-		for kk := range v {
-			keys = append(keys, k+"."+kk)
-		}
+	}
+	var message map[string]json.RawMessage
+	if err := json.Unmarshal(shape["message"], &message); err != nil {
+		t.Fatalf("push body message %s: %v", shape["message"], err)
+	}
+	for k := range message {
+		keys = append(keys, "message."+k)
 	}
 	wantKeys := []string{"message", "message.attributes", "message.data", "message.messageId", "message.message_id", "message.publishTime", "message.publish_time", "subscription"}
 	if diff := cmp.Diff(wantKeys, keys, cmpopts.SortSlices(func(a, b string) bool { return a < b })); diff != "" {
@@ -260,5 +266,43 @@ func BenchmarkStart(b *testing.B) {
 		if err := e.Close(); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestWatchdogStopsOrphanedEmulator starts the emulator in a child test binary that then dies by
+// SIGKILL, skipping every cleanup, and checks that the emulator's group dies with it.
+func TestWatchdogStopsOrphanedEmulator(t *testing.T) {
+	if os.Getenv("PUBSUBTEST_ORPHAN") == "1" {
+		e, err := Start(context.Background(), project)
+		if err != nil {
+			fmt.Println("ERROR", err)
+			os.Exit(1)
+		}
+		fmt.Printf("GROUP %d %s\n", e.pgid, e.Host())
+		syscall.Kill(os.Getpid(), syscall.SIGKILL)
+		select {}
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestWatchdogStopsOrphanedEmulator$")
+	cmd.Env = append(os.Environ(), "PUBSUBTEST_ORPHAN=1")
+	out, err := cmd.Output()
+	var pgid int
+	var host string
+	if _, scanErr := fmt.Sscanf(string(out), "GROUP %d %s", &pgid, &host); scanErr != nil {
+		t.Fatalf("child said %q (exit %v), want GROUP <pgid> <host>", out, err)
+	}
+	if cmd.ProcessState.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
+		t.Fatalf("child exited with %v, want killed by SIGKILL", cmd.ProcessState)
+	}
+	deadline := time.Now().Add(stopTimeout)
+	for len(liveMembers(pgid)) > 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if live := liveMembers(pgid); len(live) != 0 {
+		syscall.Kill(-pgid, syscall.SIGKILL)
+		t.Fatalf("group %d of a killed starter still has %v", pgid, live)
+	}
+	if conn, err := net.Dial("tcp", host); err == nil {
+		conn.Close()
+		t.Errorf("%s still accepts connections after its starter died", host)
 	}
 }

@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -20,48 +20,47 @@ import (
 // errPortTaken marks a start that lost its port to another process; Start retries it.
 var errPortTaken = errors.New("port already in use")
 
-// watchdog runs gcloud ("$@") in the background and a reader of fd 3 beside it, all in the
-// shell's own process group. The reader returns only when every write end of the pipe is closed:
-// by Close, or by the kernel when the starting process dies. It then kills the whole group.
-const watchdog = `"$@" </dev/null 3<&- &
-child=$!
-( read -r _ <&3; kill -9 0 ) </dev/null &
-wait "$child"
-`
+// watchdog waits on fd 3, then kills process group $1 and removes the log file $2. The read
+// returns only when every write end of the pipe is closed: by Close, or by the kernel when the
+// starting process dies.
+const watchdog = `read -r _ <&3; kill -9 -"$1"; rm -f "$2"`
 
 // launch starts one emulator group on a fresh port and waits until it answers.
+//
+// gcloud runs as the leader of its own process group and the Java server inherits that group.
+// (gcloud itself calls setpgid(0, 0) when it is not a session leader, so the group is gcloud's pid
+// whatever the starter does; Setpgid only makes that true from the first instruction.)
 func launch(ctx context.Context, gcloud, project string) (*Emulator, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, fmt.Errorf("pubsub emulator: %w", err)
 	}
 	host := hostPort(port)
-	leashR, leashW, err := os.Pipe()
+	// The output goes to a file, not a pipe to this process, so that the emulator's life does not
+	// hang on this process reading: only Close or the watchdog end it.
+	log, err := os.CreateTemp("", "pubsub-emulator-*.log")
 	if err != nil {
-		return nil, fmt.Errorf("pubsub emulator: watchdog pipe: %w", err)
+		return nil, fmt.Errorf("pubsub emulator: %w", err)
 	}
-	out := &tail{max: 8 << 10}
-	cmd := exec.Command("/bin/sh", "-c", watchdog, "pubsub-emulator",
-		gcloud, "beta", "emulators", "pubsub", "start", "--project="+project, "--host-port="+host)
+	defer log.Close() // the child holds its own descriptor
+	cmd := exec.Command(gcloud, "beta", "emulators", "pubsub", "start", "--project="+project, "--host-port="+host)
 	cmd.Env = append(os.Environ(), "CLOUDSDK_CORE_DISABLE_PROMPTS=1")
-	cmd.Stdout, cmd.Stderr = out, out
-	cmd.ExtraFiles = []*os.File{leashR}
+	cmd.Stdout, cmd.Stderr = log, log
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.WaitDelay = time.Second // Java may keep the output pipe open after the shell is gone
 	if err := cmd.Start(); err != nil {
-		leashR.Close()
-		leashW.Close()
+		os.Remove(log.Name())
 		return nil, fmt.Errorf("pubsub emulator: run %s: %w", gcloud, err)
 	}
-	leashR.Close() // only the watchdog holds the read end now
-	e := &Emulator{
-		project: project, host: host, pgid: cmd.Process.Pid, cmd: cmd,
-		output: out, exited: make(chan struct{}), leash: leashW,
-	}
+	e := &Emulator{project: project, host: host, pgid: cmd.Process.Pid, logPath: log.Name(), exited: make(chan struct{})}
 	go func() {
 		e.waitErr = cmd.Wait()
 		close(e.exited)
 	}()
+	if err := e.startWatchdog(); err != nil {
+		stopGroup(e.pgid, e.exited)
+		os.Remove(e.logPath)
+		return nil, err
+	}
 	if err := e.waitReady(ctx); err != nil {
 		e.Close()
 		return nil, err
@@ -72,6 +71,31 @@ func launch(ctx context.Context, gcloud, project string) (*Emulator, error) {
 		return nil, fmt.Errorf("pubsub emulator: client for %s: %w", host, err)
 	}
 	return e, nil
+}
+
+// startWatchdog starts the shell that kills the emulator's group once this process lets go of
+// the pipe. It runs in a group of its own so that a terminal's Ctrl-C, which kills the test
+// binary, does not kill the watchdog before it has done its job.
+func (e *Emulator) startWatchdog() error {
+	r, w, err := os.Pipe()
+	if err != nil {
+		return fmt.Errorf("pubsub emulator: watchdog pipe: %w", err)
+	}
+	defer r.Close() // after Start only the watchdog holds the read end
+	cmd := exec.Command("/bin/sh", "-c", watchdog, "pubsub-emulator-watchdog", strconv.Itoa(e.pgid), e.logPath)
+	cmd.ExtraFiles = []*os.File{r}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		w.Close()
+		return fmt.Errorf("pubsub emulator: start watchdog: %w", err)
+	}
+	e.leash = w
+	e.watchdogDone = make(chan struct{})
+	go func() {
+		cmd.Wait() // it exits by design, killed or after killing; its status says nothing
+		close(e.watchdogDone)
+	}()
+	return nil
 }
 
 // waitReady polls the port until it accepts a connection, the emulator exits, or ctx ends.
@@ -86,14 +110,14 @@ func (e *Emulator) waitReady(ctx context.Context) error {
 		}
 		select {
 		case <-e.exited:
-			out := e.output.String()
+			out := e.Output()
 			err := fmt.Errorf("pubsub emulator: exited before answering on %s (%v); output:\n%s", e.host, e.waitErr, out)
 			if portTaken(out) {
 				return fmt.Errorf("%w: %w", errPortTaken, err)
 			}
 			return err
 		case <-ctx.Done():
-			return fmt.Errorf("pubsub emulator: not answering on %s: %w; output:\n%s", e.host, ctx.Err(), e.output.String())
+			return fmt.Errorf("pubsub emulator: not answering on %s: %w; output:\n%s", e.host, ctx.Err(), e.Output())
 		case <-tick.C:
 		}
 	}
@@ -171,26 +195,20 @@ func procStat(pid int) (state string, pgid int, ok bool) {
 	return f[0], pgid, true
 }
 
-// tail keeps the last max bytes written to it: enough of the emulator's output to explain a
-// failed start without holding a long-running server's whole log.
-type tail struct {
-	mu  sync.Mutex
-	max int
-	buf []byte
-}
+// outputTail is how much of the emulator's output Output returns: enough to explain a failed
+// start without holding a long-running server's whole log.
+const outputTail = 8 << 10
 
-func (t *tail) Write(p []byte) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.buf = append(t.buf, p...)
-	if over := len(t.buf) - t.max; over > 0 {
-		t.buf = append(t.buf[:0], t.buf[over:]...)
+// Output is the last few kilobytes the emulator wrote to stdout and stderr; empty after Close.
+func (e *Emulator) Output() string {
+	f, err := os.Open(e.logPath)
+	if err != nil {
+		return ""
 	}
-	return len(p), nil
-}
-
-func (t *tail) String() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return string(t.buf)
+	defer f.Close()
+	if fi, err := f.Stat(); err == nil && fi.Size() > outputTail {
+		f.Seek(fi.Size()-outputTail, io.SeekStart)
+	}
+	b, _ := io.ReadAll(f)
+	return string(b)
 }

@@ -183,7 +183,8 @@ func TestComputeRevisions(t *testing.T) {
 			revs:        []snapshot.Revision{rev(r5, 22, 100), rev(r4, 15, 0), rev(r3, 10, 0)},
 			traffic:     latest100,
 			latestReady: r5,
-			history: []snapshot.Action{{Action: "raise_memory", At: t0.Add(-5 * time.Hour), Outcome: "verified",
+			// The raise moved traffic from the pinned r4 to the new r5 (LATEST at the time).
+			history: []snapshot.Action{{Action: "raise_memory", At: t0.Add(-time.Hour), Outcome: "verified",
 				Changes: []snapshot.Change{{Path: snapshot.PathTraffic, Before: pinned(r4), After: latest100}}}},
 			want: revisionSignals{Serving: r5, Age: 121, Previous: r4},
 		},

@@ -5,7 +5,7 @@ package signals
 // Signals are the derived facts. A fact that cannot be known (no data) is its zero value and the
 // matching Has* flag is false where the difference matters; where zero is a meaningful value the
 // field uses -1 instead, as its comment says. The exact rule behind each field is on the function
-// that computes it (memory.go, revisions.go, limits.go, history.go).
+// that computes it (memory.go, spike.go, revisions.go, limits.go, history.go).
 type Signals struct {
 	// HasMemoryData is false when the memory series has no finite point; every memory_* field,
 	// rising_minutes, resets and minutes_above_threshold are then 0.

@@ -183,3 +183,24 @@ func TestEncodeTooLarge(t *testing.T) {
 		t.Errorf("Encode(one %d-byte action) = %d bytes, nil error; want an error", MaxBytes, len(got))
 	}
 }
+
+func BenchmarkDecode(b *testing.B) {
+	enc, err := Encode(sample())
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := Decode(enc); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkEncode(b *testing.B) {
+	s := sample()
+	for b.Loop() {
+		if _, err := Encode(s); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -195,9 +195,13 @@ func (s State) normalize() State {
 	if len(s.Actions) > MaxActions {
 		s.Actions = s.Actions[:MaxActions]
 	}
-	seen := make(map[[2]any]bool, len(s.Escalations))
+	type step struct {
+		incident string
+		index    int
+	}
+	seen := make(map[step]bool, len(s.Escalations))
 	s.Escalations = slices.DeleteFunc(s.Escalations, func(e Escalation) bool {
-		k := [2]any{e.Incident, e.Step}
+		k := step{e.Incident, e.Step}
 		dup := seen[k]
 		seen[k] = true
 		return dup

@@ -5,6 +5,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -183,9 +184,11 @@ func TestLeastPrivilege(t *testing.T) {
 		{"google_artifact_registry_repository_iam_member", "roles/artifactregistry.writer", "google_service_account.build", "google_artifact_registry_repository.function"},
 		{"google_storage_bucket_iam_member", "roles/storage.objectViewer", "google_service_account.build", "google_storage_bucket.source"},
 	}
-	less := func(a, b grant) bool { return a.Type+a.Role+a.Member+a.On < b.Type+b.Role+b.Member+b.On }
-	sortGrants(got, less)
-	sortGrants(want, less)
+	order := func(a, b grant) int {
+		return strings.Compare(a.Type+a.Role+a.Member+a.On, b.Type+b.Role+b.Member+b.On)
+	}
+	slices.SortFunc(got, order)
+	slices.SortFunc(want, order)
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("IAM grants differ (-want +got):\n%s", diff)
 	}
@@ -198,14 +201,6 @@ func TestLeastPrivilege(t *testing.T) {
 	user := m.resource(t, "google_service_account_iam_member", "runtime_acts_as_managed")
 	if !refersTo(t, user, "for_each", "local.managed_runtime_sas") {
 		t.Error("iam.serviceAccountUser is not granted per managed runtime account")
-	}
-}
-
-func sortGrants(g []grant, less func(a, b grant) bool) {
-	for i := 1; i < len(g); i++ {
-		for j := i; j > 0 && less(g[j], g[j-1]); j-- {
-			g[j], g[j-1] = g[j-1], g[j]
-		}
 	}
 }
 
@@ -254,7 +249,7 @@ func TestFunction(t *testing.T) {
 		keys = append(keys, k)
 	}
 	want := []string{"GOOGLE_CLOUD_PROJECT", "RUNMEDIC_AUDIT_TOPIC", "RUNMEDIC_NOTIFY_TOPIC"}
-	sortStrings(keys)
+	slices.Sort(keys)
 	if diff := cmp.Diff(want, keys); diff != "" {
 		t.Errorf("environment variable names with the default variables (-want +got):\n%s", diff)
 	}
@@ -272,14 +267,6 @@ func TestFunction(t *testing.T) {
 	}
 	if !found {
 		t.Error("no local.function_env")
-	}
-}
-
-func sortStrings(s []string) {
-	for i := 1; i < len(s); i++ {
-		for j := i; j > 0 && s[j] < s[j-1]; j-- {
-			s[j], s[j-1] = s[j-1], s[j]
-		}
 	}
 }
 
@@ -493,7 +480,7 @@ func TestVariablesAndOutputs(t *testing.T) {
 			}
 		}
 	}
-	sortStrings(required)
+	slices.Sort(required)
 	if diff := cmp.Diff([]string{"managed_services", "project_id", "region"}, required); diff != "" {
 		t.Errorf("variables without a default (-want +got):\n%s", diff)
 	}

@@ -1,0 +1,74 @@
+package policy
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"reflect"
+	"strings"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+
+	"github.com/runmedic/runmedic/internal/snapshot"
+)
+
+// Value converts in to the OPA value policies see as input: the JSON encoding of in, with the
+// metric series (three series of 180 points, most of a snapshot) converted only if a policy
+// reads them. Converting them up front costs more than evaluating the policy
+// (BenchmarkInputValue); the bundled policy reads the signals instead. TestValueMatchesJSON
+// holds the result equal to the JSON encoding. The value is for one evaluation at a time: OPA
+// caches the parts it converts inside it.
+func (in Input) Value() (ast.Value, error) {
+	series, err := seriesOf(in.Metrics)
+	if err != nil {
+		return nil, err
+	}
+	rest := in
+	rest.Metrics = snapshot.Metrics{}
+	b, err := json.Marshal(rest)
+	if err != nil {
+		return nil, fmt.Errorf("policy input: %w", err)
+	}
+	v, err := jsonValue(b)
+	if err != nil {
+		return nil, err
+	}
+	obj := v.(ast.Object)
+	native := make(map[string]any, obj.Len())
+	obj.Foreach(func(k, v *ast.Term) {
+		if s, ok := k.Value.(ast.String); ok {
+			native[string(s)] = v.Value
+		}
+	})
+	native["metrics"] = series
+	return ast.LazyObject(native), nil
+}
+
+// seriesOf is snapshot.Metrics as its JSON encoding's keys, each series left as Go values for
+// OPA to convert on first use. Conversion must not fail then, so the values are checked now:
+// JSON has no NaN or infinity, and time.Time encodes only years 0 to 9999.
+func seriesOf(m snapshot.Metrics) (map[string]any, error) {
+	out := map[string]any{}
+	rv := reflect.ValueOf(m)
+	for i := range rv.NumField() {
+		f := rv.Type().Field(i)
+		name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
+		points, ok := rv.Field(i).Interface().([]snapshot.Point)
+		if !ok || name == "" || name == "-" {
+			return nil, fmt.Errorf("policy input: metrics field %s is not a tagged series", f.Name)
+		}
+		if len(points) == 0 && strings.Contains(opts, "omitempty") {
+			continue
+		}
+		for j, p := range points {
+			if math.IsNaN(p.Value) || math.IsInf(p.Value, 0) {
+				return nil, fmt.Errorf("policy input: metrics.%s[%d]: value %v is not a JSON number", name, j, p.Value)
+			}
+			if y := p.At.Year(); y < 0 || y > 9999 {
+				return nil, fmt.Errorf("policy input: metrics.%s[%d]: year %d outside 0..9999", name, j, y)
+			}
+		}
+		out[name] = points
+	}
+	return out, nil
+}

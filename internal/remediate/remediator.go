@@ -1,0 +1,115 @@
+package remediate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/runmedic/runmedic/internal/alert"
+	"github.com/runmedic/runmedic/internal/cloudrun"
+	"github.com/runmedic/runmedic/internal/config"
+	"github.com/runmedic/runmedic/internal/monitoring"
+	"github.com/runmedic/runmedic/internal/snapshot"
+	"github.com/runmedic/runmedic/internal/state"
+)
+
+// Observer reads the live service. *cloudrun.Client is one.
+type Observer interface {
+	Observe(ctx context.Context, target snapshot.Target) (cloudrun.Observation, error)
+}
+
+// Applier changes the live service, always against the etag the plan was made from.
+// *cloudrun.Client is one.
+type Applier interface {
+	Apply(ctx context.Context, target snapshot.Target, etag string, changes []snapshot.Change, stateAnnotation string) (cloudrun.Result, error)
+	WriteState(ctx context.Context, target snapshot.Target, etag, annotation string) error
+}
+
+// MetricsReader reads the service's time series. *monitoring.Client is one.
+type MetricsReader interface {
+	Series(ctx context.Context, target snapshot.Target, now time.Time, window time.Duration) (snapshot.Metrics, error)
+}
+
+// Publisher publishes one JSON message. *audit.Publisher is one.
+type Publisher interface {
+	Publish(ctx context.Context, payload any, attrs map[string]string) (string, error)
+}
+
+// Remediator runs the runbook on live services: observe, decide, apply, record. It is safe for
+// concurrent use: work on one service is serialised, different services proceed in parallel.
+type Remediator struct {
+	Policy   Policy
+	Config   config.Config
+	Observer Observer
+	Applier  Applier
+	Metrics  MetricsReader
+	Audit    Publisher // the audit topic; nil publishes nothing
+	Notify   Publisher // the notification topic; nil sends no notifications
+	Now      func() time.Time
+
+	mu    sync.Mutex
+	locks map[string]*sync.Mutex
+}
+
+// maxConflicts bounds re-observe and re-plan rounds when the service changes under us.
+const maxConflicts = 3
+
+// ErrPermanent marks a failure that redelivery cannot fix: the function acks it after logging.
+var ErrPermanent = errors.New("permanent")
+
+// permanent wraps err so errors.Is(err, ErrPermanent) holds.
+func permanent(err error) error { return fmt.Errorf("%w: %w", ErrPermanent, err) }
+
+// IsPermanent reports whether err must be acked rather than retried.
+func IsPermanent(err error) bool { return errors.Is(err, ErrPermanent) }
+
+// lock serialises work on one service.
+func (r *Remediator) lock(target snapshot.Target) func() {
+	r.mu.Lock()
+	if r.locks == nil {
+		r.locks = map[string]*sync.Mutex{}
+	}
+	l, ok := r.locks[target.Name()]
+	if !ok {
+		l = &sync.Mutex{}
+		r.locks[target.Name()] = l
+	}
+	r.mu.Unlock()
+	l.Lock()
+	return l.Unlock
+}
+
+// Observe reads the service, its metrics and runmedic's state into a snapshot taken at now.
+// A state annotation that cannot be read is reported in warning and treated as empty.
+func (r *Remediator) Observe(ctx context.Context, a alert.Alert, now time.Time) (snap snapshot.Snapshot, st state.State, etag string, warning error, err error) {
+	obs, err := r.Observer.Observe(ctx, a.Target)
+	if err != nil {
+		return snapshot.Snapshot{}, state.State{}, "", nil, classify(err)
+	}
+	st, warning = state.Decode(obs.StateAnnotation)
+	m, err := r.Metrics.Series(ctx, a.Target, now, monitoring.DefaultWindow)
+	if err != nil {
+		return snapshot.Snapshot{}, state.State{}, "", nil, classify(err)
+	}
+	snap = snapshot.Snapshot{
+		Version:    snapshot.Version,
+		CapturedAt: now.UTC(),
+		Incident:   a.Incident,
+		Target:     a.Target,
+		Service:    obs.Service,
+		Revisions:  obs.Revisions,
+		Metrics:    m,
+		History:    st.History(),
+	}
+	return snap, st, obs.Service.Etag, warning, nil
+}
+
+// classify marks errors that redelivery cannot fix as permanent; transient ones pass through.
+func classify(err error) error {
+	if err == nil || cloudrun.IsRetryable(err) || errors.Is(err, cloudrun.ErrConflict) {
+		return err
+	}
+	return permanent(err)
+}
