@@ -32,8 +32,17 @@ threshold := input.incident.threshold if {
 	is_number(input.incident.threshold)
 } else := default_threshold
 
-# Escalation targets in the runbook's order; the plan times them from the incident's start.
-notify := [step.notify | some step in defaults.escalation]
+# Who hears at once when runmedic acts or gives up: the first row of the escalation table (the
+# on-call lead). The plan adds the rest of the table, timed from the incident's start.
+notify := [defaults.escalation[0].notify]
+
+# What runmedic already did for this very incident and has not seen fail: a re-notification or a
+# redelivery after the fix landed must not act twice.
+acted_on_incident contains a if {
+	some a in input.history
+	a.incident == input.incident.id
+	a.outcome in {"applied", "verified"}
+}
 
 # METADATA
 # title: Decision
@@ -44,6 +53,7 @@ notify := [step.notify | some step in defaults.escalation]
 # custom:
 #   priority:
 #     - incident closed
+#     - already acted on this incident
 #     - no memory data
 #     - over the daily action budget
 #     - regression with a revision to roll back to
@@ -54,6 +64,8 @@ notify := [step.notify | some step in defaults.escalation]
 #     - nothing matched
 decision := recovered_decision if {
 	incident_closed
+} else := acted_decision if {
+	count(acted_on_incident) > 0
 } else := no_data_decision if {
 	not input.signals.has_memory_data
 } else := over_budget_decision if {
@@ -277,6 +289,17 @@ recovered_decision := {
 	"diagnosis": "recovered",
 	"reason": sprintf("incident %s closed: nothing to do but record the recovery", [input.incident.id]),
 	"evidence": [sprintf("incident state %s", [input.incident.state])],
+	"params": {},
+}
+
+acted_decision := {
+	"action": "none",
+	"diagnosis": diagnosis,
+	"reason": sprintf("runmedic already acted on incident %s: waiting for verification, not acting twice", [input.incident.id]),
+	"evidence": array.concat(
+		[sprintf("%s at %s, outcome %s", [a.action, a.at, a.outcome]) | some a in acted_on_incident],
+		[memory_evidence],
+	),
 	"params": {},
 }
 

@@ -27,7 +27,7 @@ config := {
 	"services": [{"project": "aiprod-484120", "location": "europe-west1", "service": "aiprod-api"}],
 }
 
-everyone := ["backend-lead@aiprod.ai", "service-lead", "engineering-manager"]
+everyone := ["backend-lead@aiprod.ai"]
 
 # An open incident on a 2Gi service that has served for days: high and flat.
 base := {
@@ -334,4 +334,23 @@ test_minutes_above_threshold_count_as_high_when_memory_dipped if {
 
 test_a_blip_above_threshold_is_not_high if {
 	diagnose(with_signals({"memory_now": 0.8, "minutes_above_threshold": 2})) == "unknown"
+}
+
+test_renotification_after_the_fix_does_not_act_twice if {
+	acted := {"incident": "0.nrwotmyokd9n", "action": "raise_memory", "at": "2026-02-04T10:26:00Z", "changes": [], "outcome": "applied"}
+	d := decide(object.union(base, {"history": [acted]}))
+	d.action == "none"
+	d.evidence[0] == "raise_memory at 2026-02-04T10:26:00Z, outcome applied"
+}
+
+test_a_failed_action_on_the_incident_does_not_stop_the_next_step if {
+	failed := {"incident": "0.nrwotmyokd9n", "action": "raise_memory", "at": "2026-02-04T10:00:00Z", "changes": [], "outcome": "failed"}
+	d := decide(object.union(base, {"history": [failed]}))
+	d.action == "raise_memory"
+}
+
+test_an_action_for_another_incident_does_not_count if {
+	other := {"incident": "0.other", "action": "raise_memory", "at": "2026-02-04T10:00:00Z", "changes": [], "outcome": "applied"}
+	d := decide(object.union(base, {"history": [other]}))
+	d.action == "raise_memory"
 }

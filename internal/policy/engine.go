@@ -35,11 +35,8 @@ type Input struct {
 // Engine holds the compiled policies. It is built once (cold start) and is safe for concurrent
 // use: every Decide shares the prepared query.
 type Engine struct {
-	pkg      string
-	modules  map[string]*ast.Module
-	compiler *ast.Compiler
-	store    storage.Store
-	query    rego.PreparedEvalQuery
+	pkg   string
+	query rego.PreparedEvalQuery
 }
 
 // Option changes how New builds an Engine.
@@ -87,7 +84,7 @@ func New(ctx context.Context, fsys fs.FS, cfg config.Config, opts ...Option) (*E
 	if err != nil {
 		return nil, fmt.Errorf("prepare policy %s: %w", o.pkg, regoError(err))
 	}
-	return &Engine{pkg: o.pkg, modules: modules, compiler: compiler, store: store, query: pq}, nil
+	return &Engine{pkg: o.pkg, query: pq}, nil
 }
 
 // Package is the policy package the engine decides with.

@@ -63,6 +63,7 @@ type RegoError struct {
 	Errors []string // "file:line:col: code: message", sorted
 }
 
+// Error lists every position, so one line shows all that must be fixed.
 func (e *RegoError) Error() string { return strings.Join(e.Errors, "; ") }
 
 // regoError turns OPA's ast.Errors into a RegoError that says where; other errors pass through.

@@ -22,6 +22,7 @@ type InvalidDecisionError struct {
 	Problem string // what is wrong, naming the field
 }
 
+// Error reads "policy runmedic.oom: invalid decision: unknown action \"reboot\"".
 func (e *InvalidDecisionError) Error() string {
 	return fmt.Sprintf("policy %s: invalid decision: %s", e.Policy, e.Problem)
 }

@@ -133,7 +133,7 @@ func stopGroup(pgid int, exited <-chan struct{}) error {
 	select {
 	case <-exited:
 	case <-deadline:
-		return fmt.Errorf("process group %d: shell still running %s after SIGKILL", pgid, stopTimeout)
+		return fmt.Errorf("process group %d: gcloud still running %s after SIGKILL", pgid, stopTimeout)
 	}
 	for {
 		live := liveMembers(pgid)

@@ -1,0 +1,54 @@
+package audit
+
+import (
+	"strings"
+	"time"
+
+	"github.com/runmedic/runmedic/internal/decision"
+)
+
+// Notification is one escalation message, published on the notification topic for whatever
+// delivers it (mail, chat, paging). Routing needs no body decoding: the message carries the
+// attributes "severity" and "notify" (see Attributes). Fields (JSON names):
+//
+//   - id: ID(target, incident, "notify:"+to+"@"+after, Escalated): one message per escalation
+//     step, however often the incident is redelivered.
+//   - time: when it was sent (RFC 3339, UTC).
+//   - incident, target: as in Event.
+//   - severity: the incident's severity as Cloud Monitoring sent it ("Warning", "Critical", ...).
+//   - to: who is notified, an address or a role from the escalation table.
+//   - after: the escalation step, measured from incident start ("5m").
+//   - action, diagnosis: what runmedic decided for the service.
+//   - reason, evidence: the policy's explanation, for people.
+//   - url: the incident in the Cloud Console, when the alert had one.
+type Notification struct {
+	ID        string             `json:"id"`
+	Time      time.Time          `json:"time"`
+	Incident  string             `json:"incident"`
+	Target    string             `json:"target"`
+	Severity  string             `json:"severity"`
+	To        string             `json:"to"`
+	After     string             `json:"after"`
+	Action    decision.Action    `json:"action"`
+	Diagnosis decision.Diagnosis `json:"diagnosis"`
+	Reason    string             `json:"reason"`
+	Evidence  []string           `json:"evidence"`
+	URL       string             `json:"url,omitempty"`
+}
+
+// WithID returns n with its ID computed from its Target, Incident, To and After.
+func (n Notification) WithID() Notification {
+	n.ID = ID(n.Target, n.Incident, "notify:"+n.To+"@"+n.After, Escalated)
+	return n
+}
+
+// Attributes are the routing attributes: "severity" (lowercased) and "notify" (the recipient),
+// plus "incident" and "id" for deduplication.
+func (n Notification) Attributes() map[string]string {
+	return map[string]string{
+		"id":       n.ID,
+		"incident": n.Incident,
+		"severity": strings.ToLower(n.Severity),
+		"notify":   n.To,
+	}
+}
