@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/runmedic/runmedic/internal/plan"
+	"github.com/runmedic/runmedic/internal/policy"
 	"github.com/runmedic/runmedic/internal/remediate"
 	"github.com/runmedic/runmedic/internal/snapshot"
 )
@@ -66,7 +67,7 @@ func runPlan(ctx context.Context, e env, args []string) int {
 	}
 	opts := plan.TextOptions{Color: e.stdoutIsTerminal && !noColor && e.getenv("NO_COLOR") == ""}
 	if explain {
-		_, steps, err := eng.Explain(ctx, remediate.Input{Snapshot: s, Signals: out.Signals})
+		_, steps, err := eng.Explain(ctx, policy.Input{Snapshot: s, Signals: out.Signals})
 		if err != nil {
 			return fail(e, err)
 		}

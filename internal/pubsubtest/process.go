@@ -148,8 +148,11 @@ func stopGroup(pgid int, exited <-chan struct{}) error {
 	}
 }
 
-// liveMembers lists the pids in group pgid that are not zombies. Without /proc it falls back to
-// kill(-pgid, 0), which counts zombies as alive.
+// liveMembers lists the pids in group pgid that still have a running thread. A zombie whose
+// threads have all exited holds no port and is reaped by its parent (init), so it counts as gone;
+// but a multithreaded process (Java) shows its leader as a zombie while other threads are still
+// tearing down and holding its sockets, so every thread is checked. Without /proc it falls back
+// to kill(-pgid, 0), which counts zombies as alive.
 func liveMembers(pgid int) []int {
 	entries, err := os.ReadDir("/proc")
 	if err != nil {
@@ -164,18 +167,33 @@ func liveMembers(pgid int) []int {
 		if err != nil {
 			continue
 		}
-		state, group, ok := procStat(pid)
-		if ok && group == pgid && state != "Z" && state != "X" {
+		if _, group, ok := procStat(filepath.Join("/proc", ent.Name())); ok && group == pgid && running(pid) {
 			pids = append(pids, pid)
 		}
 	}
 	return pids
 }
 
-// procStat reads the state and process group of pid from /proc/PID/stat. The command name may
+// running reports whether any thread of pid is neither a zombie nor dead.
+func running(pid int) bool {
+	dir := filepath.Join("/proc", strconv.Itoa(pid), "task")
+	tasks, err := os.ReadDir(dir)
+	if err != nil {
+		return false // the process is gone
+	}
+	for _, task := range tasks {
+		state, _, ok := procStat(filepath.Join(dir, task.Name()))
+		if ok && state != "Z" && state != "X" {
+			return true
+		}
+	}
+	return false
+}
+
+// procStat reads the state and process group from dir/stat (dir is /proc/PID or a task of it). The command name may
 // hold spaces and parentheses, so fields are counted from the last ')'.
-func procStat(pid int) (state string, pgid int, ok bool) {
-	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
+func procStat(dir string) (state string, pgid int, ok bool) {
+	b, err := os.ReadFile(filepath.Join(dir, "stat"))
 	if err != nil {
 		return "", 0, false
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/runmedic/runmedic/internal/decision"
 	"github.com/runmedic/runmedic/internal/guard"
 	"github.com/runmedic/runmedic/internal/plan"
+	"github.com/runmedic/runmedic/internal/policy"
 	"github.com/runmedic/runmedic/internal/signals"
 	"github.com/runmedic/runmedic/internal/snapshot"
 )
@@ -21,17 +22,14 @@ type Policy interface {
 	Decide(ctx context.Context, input any) (decision.Decision, error)
 }
 
-// Input is what policies see: the snapshot's fields at the top level plus input.signals.
-type Input struct {
-	snapshot.Snapshot
-	Signals signals.Signals `json:"signals"`
-}
-
 // Outcome is everything one decision produced, for rendering, auditing and applying.
 type Outcome struct {
 	Signals  signals.Signals
 	Decision decision.Decision
 	Plan     plan.Plan
+	// Step is the name an applied change is recorded under: the decision's action, unless
+	// runmedic chose the step itself ("revert").
+	Step string
 }
 
 // Decide runs signals → policy → plan → guard on one snapshot. now is the snapshot's capture
@@ -41,13 +39,18 @@ func Decide(ctx context.Context, pol Policy, s snapshot.Snapshot, cfg config.Con
 	if err != nil {
 		return Outcome{}, fmt.Errorf("compute signals: %w", err)
 	}
-	d, err := pol.Decide(ctx, Input{Snapshot: s, Signals: sig})
+	d, err := pol.Decide(ctx, policy.Input{Snapshot: s, Signals: sig})
 	if err != nil {
 		return Outcome{}, fmt.Errorf("evaluate policy: %w", err)
 	}
+	return planFor(s, sig, d, cfg, now)
+}
+
+// planFor turns a decision into a guarded plan.
+func planFor(s snapshot.Snapshot, sig signals.Signals, d decision.Decision, cfg config.Config, now time.Time) (Outcome, error) {
 	p, err := plan.Build(s, sig, d, cfg.Defaults)
 	if err != nil {
 		return Outcome{}, fmt.Errorf("build plan: %w", err)
 	}
-	return Outcome{Signals: sig, Decision: d, Plan: guard.Check(p, s, cfg, now)}, nil
+	return Outcome{Signals: sig, Decision: d, Plan: guard.Check(p, s, cfg, now), Step: string(d.Action)}, nil
 }

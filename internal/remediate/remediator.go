@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/runmedic/runmedic/internal/alert"
+	"github.com/runmedic/runmedic/internal/audit"
 	"github.com/runmedic/runmedic/internal/cloudrun"
 	"github.com/runmedic/runmedic/internal/config"
 	"github.com/runmedic/runmedic/internal/monitoring"
@@ -45,8 +46,9 @@ type Remediator struct {
 	Observer Observer
 	Applier  Applier
 	Metrics  MetricsReader
-	Audit    Publisher // the audit topic; nil publishes nothing
-	Notify   Publisher // the notification topic; nil sends no notifications
+	Audit    Publisher     // the audit topic; nil publishes nothing
+	Notify   Publisher     // the notification topic; nil sends no notifications
+	Log      *audit.Logger // structured log lines; nil logs nothing
 	Now      func() time.Time
 
 	mu    sync.Mutex
@@ -83,15 +85,15 @@ func (r *Remediator) lock(target snapshot.Target) func() {
 
 // Observe reads the service, its metrics and runmedic's state into a snapshot taken at now.
 // A state annotation that cannot be read is reported in warning and treated as empty.
-func (r *Remediator) Observe(ctx context.Context, a alert.Alert, now time.Time) (snap snapshot.Snapshot, st state.State, etag string, warning error, err error) {
+func (r *Remediator) Observe(ctx context.Context, a alert.Alert, now time.Time) (snap snapshot.Snapshot, st state.State, warning error, err error) {
 	obs, err := r.Observer.Observe(ctx, a.Target)
 	if err != nil {
-		return snapshot.Snapshot{}, state.State{}, "", nil, classify(err)
+		return snapshot.Snapshot{}, state.State{}, nil, classify(err)
 	}
 	st, warning = state.Decode(obs.StateAnnotation)
 	m, err := r.Metrics.Series(ctx, a.Target, now, monitoring.DefaultWindow)
 	if err != nil {
-		return snapshot.Snapshot{}, state.State{}, "", nil, classify(err)
+		return snapshot.Snapshot{}, state.State{}, nil, classify(err)
 	}
 	snap = snapshot.Snapshot{
 		Version:    snapshot.Version,
@@ -103,7 +105,7 @@ func (r *Remediator) Observe(ctx context.Context, a alert.Alert, now time.Time) 
 		Metrics:    m,
 		History:    st.History(),
 	}
-	return snap, st, obs.Service.Etag, warning, nil
+	return snap, st, warning, nil
 }
 
 // classify marks errors that redelivery cannot fix as permanent; transient ones pass through.

@@ -32,7 +32,7 @@ func sample() State {
 		Changes: s.Actions[0].Changes,
 	}
 	s.Pin = &Pin{Revision: "aiprod-api-00041-xyz", Since: t0, Incident: "0.nrwotmyokd9n"}
-	return s.MarkEscalated("0.nrwotmyokd9n", 0, "backend-lead@aiprod.ai", t0.Add(5*time.Minute))
+	return s.MarkEscalated("0.nrwotmyokd9n", "step0", "backend-lead@aiprod.ai", t0.Add(5*time.Minute))
 }
 
 func TestEncodeGolden(t *testing.T) {

@@ -57,6 +57,9 @@ type State struct {
 	Pending     *Verification     `json:"pending,omitempty"`     // the change awaiting verification
 	Escalations []Escalation      `json:"escalations,omitempty"` // steps already sent, newest first
 	Pin         *Pin              `json:"pin,omitempty"`         // traffic runmedic pinned
+	// Watching are the open incidents runmedic acted on or escalated, newest first, at most
+	// MaxWatching: verify ticks verify and escalate them without waiting for a notification.
+	Watching []Watch `json:"watching,omitempty"`
 	// Unpublished are the Keys of recorded actions whose audit event is not yet confirmed
 	// published. Record adds the key in the same write as the change; the next run publishes
 	// again and clears it with MarkPublished, so a crash between the write and the publish
@@ -82,14 +85,50 @@ type Baseline struct {
 	ErrorRate float64 `json:"error_rate"` // 5xx responses / all responses, 0..1
 }
 
-// Escalation is one row of the escalation table already sent for an incident. Step is the row's
-// index in the configured table.
+// Escalation is one notification already sent for an incident. Step names it as StepKey does
+// (recipient and time from the incident's start), so the same row is never sent twice.
 type Escalation struct {
 	Incident string    `json:"incident"`
-	Step     int       `json:"step"`
+	Step     string    `json:"step"`
 	To       string    `json:"to"`
 	At       time.Time `json:"at"`
 }
+
+// MaxWatching bounds the open incidents remembered for verify ticks.
+const MaxWatching = 10
+
+// Watch is an open incident as a verify tick needs it to re-run the runbook.
+type Watch struct {
+	Incident  string    `json:"incident"`
+	StartedAt time.Time `json:"started_at"`
+	Severity  string    `json:"severity,omitempty"`
+	URL       string    `json:"url,omitempty"`
+}
+
+// Watch remembers an open incident; watching one already remembered changes nothing.
+func (s State) Watch(w Watch) State {
+	out := s.clone()
+	for _, have := range out.Watching {
+		if have.Incident == w.Incident {
+			return out
+		}
+	}
+	out.Watching = append([]Watch{w}, out.Watching...)
+	if len(out.Watching) > MaxWatching {
+		out.Watching = out.Watching[:MaxWatching]
+	}
+	return out
+}
+
+// Unwatch forgets an incident: it closed, or its remedy was verified.
+func (s State) Unwatch(incident string) State {
+	out := s.clone()
+	out.Watching = slices.DeleteFunc(out.Watching, func(w Watch) bool { return w.Incident == incident })
+	return out
+}
+
+// StepKey names one escalation step: who is told, and when after the incident's start ("5m").
+func StepKey(to, after string) string { return to + "@" + after }
 
 // Pin records that runmedic routed all traffic to one revision (a rollback), so a later run knows
 // the pin is its own and builds any new revision from the pinned one.
@@ -158,7 +197,7 @@ func (s State) MarkPublished(keys ...string) State {
 }
 
 // EscalationSent reports whether escalation step of incident was already sent.
-func (s State) EscalationSent(incident string, step int) bool {
+func (s State) EscalationSent(incident, step string) bool {
 	for _, e := range s.Escalations {
 		if e.Incident == incident && e.Step == step {
 			return true
@@ -169,7 +208,7 @@ func (s State) EscalationSent(incident string, step int) bool {
 
 // MarkEscalated records that step of incident was sent to `to` at `at`. Marking a step already
 // sent changes nothing: the first send is the one remembered.
-func (s State) MarkEscalated(incident string, step int, to string, at time.Time) State {
+func (s State) MarkEscalated(incident, step, to string, at time.Time) State {
 	out := s.clone()
 	if s.EscalationSent(incident, step) {
 		return out
@@ -197,7 +236,7 @@ func (s State) normalize() State {
 	}
 	type step struct {
 		incident string
-		index    int
+		key      string
 	}
 	seen := make(map[step]bool, len(s.Escalations))
 	s.Escalations = slices.DeleteFunc(s.Escalations, func(e Escalation) bool {
@@ -241,6 +280,7 @@ func (s State) clone() State {
 		out.Pin = &p
 	}
 	out.Escalations = slices.Clone(s.Escalations)
+	out.Watching = slices.Clone(s.Watching)
 	out.Unpublished = slices.Clone(s.Unpublished)
 	return out
 }

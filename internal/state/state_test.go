@@ -61,7 +61,7 @@ func TestMethodsNeverMutateReceiver(t *testing.T) {
 
 	b1 := base.Record(action("inc-b", "raise_memory", t0.Add(time.Minute)))
 	b2 := base.Record(action("inc-c", "restart", t0.Add(2*time.Minute)))
-	_ = base.MarkEscalated("inc-a", 0, "lead", t0)
+	_ = base.MarkEscalated("inc-a", "step0", "lead", t0)
 	_ = base.MarkPublished(Key("inc-a", "rollback"))
 	r := base.Resolve(OutcomeVerified)
 	r.Actions[0].Changes[0].After = "mutated"
@@ -99,34 +99,34 @@ func TestResolve(t *testing.T) {
 }
 
 func TestEscalations(t *testing.T) {
-	s := State{}.MarkEscalated("inc-a", 0, "backend-lead@aiprod.ai", t0)
-	s = s.MarkEscalated("inc-a", 0, "someone-else", t0.Add(time.Minute)) // redelivery: ignored
-	s = s.MarkEscalated("inc-a", 1, "service-lead", t0.Add(10*time.Minute))
+	s := State{}.MarkEscalated("inc-a", "step0", "backend-lead@aiprod.ai", t0)
+	s = s.MarkEscalated("inc-a", "step0", "someone-else", t0.Add(time.Minute)) // redelivery: ignored
+	s = s.MarkEscalated("inc-a", "step1", "service-lead", t0.Add(10*time.Minute))
 
 	want := []Escalation{
-		{Incident: "inc-a", Step: 1, To: "service-lead", At: t0.Add(10 * time.Minute)},
-		{Incident: "inc-a", Step: 0, To: "backend-lead@aiprod.ai", At: t0},
+		{Incident: "inc-a", Step: "step1", To: "service-lead", At: t0.Add(10 * time.Minute)},
+		{Incident: "inc-a", Step: "step0", To: "backend-lead@aiprod.ai", At: t0},
 	}
 	if diff := cmp.Diff(want, s.Escalations); diff != "" {
 		t.Errorf("Escalations (-want +got):\n%s", diff)
 	}
 	tests := []struct {
 		incident string
-		step     int
+		step     string
 		want     bool
 	}{
-		{"inc-a", 0, true},
-		{"inc-a", 1, true},
-		{"inc-a", 2, false},
-		{"inc-b", 0, false},
+		{"inc-a", "step0", true},
+		{"inc-a", "step1", true},
+		{"inc-a", "step2", false},
+		{"inc-b", "step0", false},
 	}
 	for _, tt := range tests {
 		if got := s.EscalationSent(tt.incident, tt.step); got != tt.want {
-			t.Errorf("EscalationSent(%q, %d) = %v, want %v", tt.incident, tt.step, got, tt.want)
+			t.Errorf("EscalationSent(%q, %q) = %v, want %v", tt.incident, tt.step, got, tt.want)
 		}
 	}
 	for i := range MaxEscalations + 3 {
-		s = s.MarkEscalated(fmt.Sprintf("inc-%d", i), 0, "lead", t0)
+		s = s.MarkEscalated(fmt.Sprintf("inc-%d", i), "step0", "lead", t0)
 	}
 	if got := len(s.Escalations); got != MaxEscalations {
 		t.Errorf("len(Escalations) = %d, want %d", got, MaxEscalations)
@@ -156,5 +156,30 @@ func TestHistory(t *testing.T) {
 	got := s.History()
 	if diff := cmp.Diff(s.Actions, got, cmpopts.EquateEmpty()); diff != "" {
 		t.Errorf("History() (-want +got):\n%s", diff)
+	}
+}
+
+func TestWatch(t *testing.T) {
+	a := Watch{Incident: "inc-a", StartedAt: t0}
+	s := State{}.Watch(a).Watch(Watch{Incident: "inc-b", StartedAt: t0}).Watch(a)
+	if got, want := len(s.Watching), 2; got != want {
+		t.Fatalf("len(Watching) = %d, want %d", got, want)
+	}
+	if got := s.Watching[0].Incident; got != "inc-b" {
+		t.Errorf("Watching[0] = %q, want the newest, inc-b", got)
+	}
+	base := s
+	s = s.Unwatch("inc-b")
+	if diff := cmp.Diff([]Watch{a}, s.Watching); diff != "" {
+		t.Errorf("after Unwatch (-want +got):\n%s", diff)
+	}
+	if len(base.Watching) != 2 {
+		t.Errorf("Unwatch changed its receiver: %v", base.Watching)
+	}
+	for i := range MaxWatching + 2 {
+		s = s.Watch(Watch{Incident: fmt.Sprintf("w-%d", i)})
+	}
+	if got := len(s.Watching); got != MaxWatching {
+		t.Errorf("len(Watching) = %d, want the bound %d", got, MaxWatching)
 	}
 }

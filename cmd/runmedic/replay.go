@@ -1,0 +1,157 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/runmedic/runmedic/internal/config"
+	"github.com/runmedic/runmedic/internal/replay"
+	"github.com/runmedic/runmedic/internal/scenario"
+)
+
+func runReplay(ctx context.Context, e env, args []string) int {
+	fs := newFlags(e, "replay", "DIR... [flags] | --history FILE",
+		"Decide every scenario under each DIR (a scenario folder or a folder of them) and print a\n"+
+			"table: scenario, diagnosis, action, change, guard. With --against POLICYDIR, decide them\n"+
+			"with both policy sets and list only the scenarios that differ, before and after.\n"+
+			"With --history FILE, score the decisions recorded in shadow mode (audit events, JSON lines).\n\n"+
+			"Exit codes: 0 done (with --against: nothing differs), 2 the policy sets differ, 1 error.")
+	var (
+		pf              policyFlags
+		against, output string
+		history         string
+		explain         bool
+		within          time.Duration
+	)
+	pf.register(fs)
+	fs.StringVar(&against, "against", "", "policy directory to compare with the base set (--policies or the bundled one)")
+	fs.StringVar(&output, "o", "text", "output format: text, json, csv or markdown")
+	fs.BoolVar(&explain, "explain", false, "also record the signals and the rules that held for each scenario")
+	fs.StringVar(&history, "history", "", "audit events (JSON lines) whose shadow-mode decisions to score")
+	fs.DurationVar(&within, "within", 30*time.Minute, "with --history: a close this soon after the decision counts as closed by itself")
+	dirs, code, ok := parseInterspersed(fs, args)
+	if !ok {
+		return code
+	}
+	format, err := replay.ParseFormat(output)
+	if err != nil {
+		return fail(e, fmt.Errorf("-o: %w", err))
+	}
+	if history != "" {
+		if len(dirs) > 0 || against != "" {
+			return fail(e, errors.New("--history scores recorded decisions: give no scenario directories and no --against"))
+		}
+		return scoreHistory(e, history, within, format)
+	}
+	if len(dirs) == 0 {
+		return fail(e, errors.New("give at least one scenario directory (or --history FILE)"))
+	}
+	var scs []scenario.Scenario
+	for _, dir := range dirs {
+		found, err := scenario.LoadAll(dir)
+		if err != nil {
+			return fail(e, err)
+		}
+		scs = append(scs, found...)
+	}
+	base, err := replayRunner(pf.policiesDir, pf.configFile)
+	if err != nil {
+		return fail(e, err)
+	}
+	opts := replay.Options{Explain: explain}
+	rows := replay.Decide(ctx, base, scs, opts)
+	if against == "" {
+		if err := replay.WriteRows(e.stdout, rows, format); err != nil {
+			return fail(e, err)
+		}
+		return exitOK
+	}
+	other, err := replayRunner(against, pf.configFile)
+	if err != nil {
+		return fail(e, fmt.Errorf("--against: %w", err))
+	}
+	cmp := replay.Compare(rows, replay.Decide(ctx, other, scs, opts))
+	if err := replay.WriteComparison(e.stdout, cmp, format); err != nil {
+		return fail(e, err)
+	}
+	if len(cmp.Diffs) > 0 {
+		return exitChanges
+	}
+	return exitOK
+}
+
+// parseInterspersed parses flags given before, between or after the directories, as people
+// type them (`runmedic replay tests/scenarios --against new/`), and returns the directories.
+func parseInterspersed(fs *flag.FlagSet, args []string) (positional []string, code int, ok bool) {
+	for {
+		if code, ok := parseFlags(fs, args); !ok {
+			return nil, code, false
+		}
+		if fs.NArg() == 0 {
+			return positional, 0, true
+		}
+		positional = append(positional, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
+// replayRunner is a scenario runner over the policy set in dir ("" for the bundled one). Its base
+// config is the default, then dir's data/config.yaml, then --config; each scenario's own
+// config.yaml merges last.
+func replayRunner(dir, configFile string) (*scenario.Runner, error) {
+	if dir != "" {
+		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+			return nil, fmt.Errorf("policy directory %s: not a directory", dir)
+		}
+	}
+	pf := policyFlags{policiesDir: dir}
+	cfg, err := config.Default()
+	if err != nil {
+		return nil, err
+	}
+	type layer struct {
+		path     string
+		optional bool
+	}
+	var layers []layer
+	if dir != "" {
+		layers = append(layers, layer{filepath.Join(dir, config.DefaultPath), true})
+	}
+	if configFile != "" {
+		layers = append(layers, layer{configFile, false})
+	}
+	for _, l := range layers {
+		b, err := os.ReadFile(l.path)
+		if l.optional && errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read config: %w", err)
+		}
+		if cfg, err = config.Parse(b, cfg); err != nil {
+			return nil, fmt.Errorf("%s: %w", l.path, err)
+		}
+	}
+	return scenario.NewRunner(pf.policyFS(), cfg), nil
+}
+
+func scoreHistory(e env, path string, within time.Duration, f replay.Format) int {
+	file, err := os.Open(path)
+	if err != nil {
+		return fail(e, fmt.Errorf("--history: %w", err))
+	}
+	defer file.Close()
+	events, err := replay.ReadHistory(file, path)
+	if err != nil {
+		return fail(e, err)
+	}
+	if err := replay.WriteScores(e.stdout, replay.ScoreShadow(events, within), within, f); err != nil {
+		return fail(e, err)
+	}
+	return exitOK
+}

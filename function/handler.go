@@ -1,0 +1,106 @@
+package function
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/cloudevents/sdk-go/v2/event"
+
+	"github.com/runmedic/runmedic/internal/alert"
+	"github.com/runmedic/runmedic/internal/audit"
+	"github.com/runmedic/runmedic/internal/remediate"
+)
+
+// KindAttribute and KindVerifyTick mark the Pub/Sub messages Cloud Scheduler publishes every
+// five minutes on the alert topic: they run verification and escalation, not a new decision.
+const (
+	KindAttribute  = "runmedic-kind"
+	KindVerifyTick = "verify-tick"
+)
+
+// Handler maps one CloudEvent to the remediator and its result to ack (nil) or retry (an
+// error). It logs exactly one line per event.
+type Handler struct {
+	Remediator  *remediate.Remediator
+	Log         *audit.Logger
+	MaxEventAge time.Duration // older deliveries are acked with a log line: no retry storms
+	Project     string        // for trace names in log lines
+	Now         func() time.Time
+}
+
+// Event handles one delivery. It never panics: a panic in the pipeline is logged and acked,
+// since redelivering the same input would panic again.
+func (h *Handler) Event(ctx context.Context, e event.Event) (err error) {
+	log := h.Log
+	if tp, ok := e.Extensions()["traceparent"].(string); ok {
+		log = log.WithTrace(audit.TraceName(h.Project, tp))
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			log.Log(audit.Error, fmt.Sprintf("event %s: internal error: %v; acked", e.ID(), p), nil, nil)
+			err = nil
+		}
+	}()
+	var msg alert.MessagePublishedData
+	if err := e.DataAs(&msg); err != nil {
+		log.Log(audit.Warning, fmt.Sprintf("event %s: data is not a Pub/Sub message: %v; acked", e.ID(), err), nil, nil)
+		return nil
+	}
+	published := msg.Message.PublishTime
+	if published.IsZero() {
+		published = e.Time()
+	}
+	if age := h.Now().Sub(published); !published.IsZero() && h.MaxEventAge > 0 && age > h.MaxEventAge {
+		log.Log(audit.Warning, fmt.Sprintf("event %s: published %s ago, older than %s; acked without acting", e.ID(), age.Round(time.Second), h.MaxEventAge), nil, nil)
+		return nil
+	}
+	if msg.Message.Attributes[KindAttribute] == KindVerifyTick {
+		return h.tick(ctx, log)
+	}
+	a, err := decode(msg, e)
+	if err != nil {
+		log.Log(audit.Warning, fmt.Sprintf("event %s: %v; acked", e.ID(), err), nil, nil)
+		return nil
+	}
+	ev, err := h.Remediator.Handle(ctx, a)
+	log.LogEvent(ev)
+	if err != nil && !remediate.IsPermanent(err) {
+		return err
+	}
+	return nil
+}
+
+// decode reads the notification from the Pub/Sub message, or from the event data itself when a
+// CloudEvent carries the notification directly.
+func decode(msg alert.MessagePublishedData, e event.Event) (alert.Alert, error) {
+	var a alert.Alert
+	var err error
+	if len(msg.Message.Data) > 0 {
+		a, err = alert.DecodeMessageData(msg.Message.Data)
+	} else {
+		a, err = alert.Decode(e.Data())
+	}
+	if err != nil {
+		return alert.Alert{}, err
+	}
+	a.Delivery.EventID = e.ID()
+	if msg.Message.MessageID != "" {
+		a.Delivery.MessageID = msg.Message.MessageID
+	} else {
+		a.Delivery.MessageID = e.ID()
+	}
+	return a, nil
+}
+
+// tick runs verification and escalation for every managed service.
+func (h *Handler) tick(ctx context.Context, log *audit.Logger) error {
+	evs, err := h.Remediator.Tick(ctx)
+	for _, ev := range evs {
+		log.LogEvent(ev)
+	}
+	if err != nil && !remediate.IsPermanent(err) {
+		return err
+	}
+	return nil
+}

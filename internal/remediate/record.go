@@ -1,0 +1,162 @@
+package remediate
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/runmedic/runmedic/internal/alert"
+	"github.com/runmedic/runmedic/internal/audit"
+	"github.com/runmedic/runmedic/internal/snapshot"
+	"github.com/runmedic/runmedic/internal/state"
+)
+
+// record is runmedic's state during one run: as read (before), as it must end (st), and the
+// service etag a write must be made against.
+type record struct {
+	before, st state.State
+	etag       string
+	events     []audit.Event // events this run produced besides its own (a verification)
+}
+
+// recordAction is the state written together with an applied change: the action (marked
+// unpublished until its audit event is out), the verification it awaits, and the traffic pin.
+func (r *Remediator) recordAction(st state.State, snap snapshot.Snapshot, out Outcome, now time.Time) state.State {
+	act := snapshot.Action{
+		Incident: snap.Incident.ID,
+		Action:   out.Step,
+		At:       now,
+		Changes:  out.Plan.Changes,
+		Outcome:  state.OutcomeApplied,
+	}
+	next := st.Record(act)
+	if out.Step == "revert" || out.Step == "unpin" {
+		return next // an undo is not verified: it restores what was there
+	}
+	next.Pending = &state.Verification{
+		Incident:  act.Incident,
+		Action:    act.Action,
+		AppliedAt: now,
+		VerifyAt:  now.Add(r.Config.Defaults.VerifyAfter.Duration),
+		Baseline:  state.Baseline{Memory: out.Signals.MemoryNow, ErrorRate: errorRate(snap.Metrics, now, errorWindow)},
+		Revision:  pinnedRevision(out.Plan.Changes),
+		Changes:   out.Plan.Changes,
+	}
+	for _, c := range out.Plan.Changes {
+		if c.Path != snapshot.PathTraffic {
+			continue
+		}
+		if rev := pinnedRevision(out.Plan.Changes); rev != "" {
+			next.Pin = &state.Pin{Revision: rev, Since: now, Incident: act.Incident}
+		} else {
+			next.Pin = nil // traffic moved back to the latest revision
+		}
+	}
+	return next
+}
+
+// pinnedRevision is the revision a traffic change sends all traffic to, "" when the change
+// routes to LATEST or there is no traffic change.
+func pinnedRevision(changes []snapshot.Change) string {
+	for _, c := range changes {
+		if c.Path != snapshot.PathTraffic {
+			continue
+		}
+		ts, ok := c.After.([]snapshot.TrafficTarget)
+		if ok && len(ts) == 1 && ts[0].Type == snapshot.TrafficRevision && ts[0].Percent == 100 {
+			return ts[0].Revision
+		}
+	}
+	return ""
+}
+
+// errorWindow is how far back the 5xx rate baseline looks.
+const errorWindow = 10 * time.Minute
+
+// errorRate is 5xx responses over all responses in the window before now; 0 without traffic.
+func errorRate(m snapshot.Metrics, now time.Time, window time.Duration) float64 {
+	sum := func(ps []snapshot.Point) float64 {
+		t := 0.0
+		for _, p := range ps {
+			if !p.At.Before(now.Add(-window)) && !p.At.After(now) {
+				t += p.Value
+			}
+		}
+		return t
+	}
+	all := sum(m.RequestCount)
+	if all <= 0 {
+		return 0
+	}
+	return sum(m.ServerErrorCount) / all
+}
+
+// publishAll publishes the audit events of earlier runs that the state still marks unpublished,
+// then ev, and marks them published in rec.
+func (r *Remediator) publishAll(ctx context.Context, rec *record, snap snapshot.Snapshot, ev audit.Event) error {
+	var done []string
+	for _, key := range rec.st.Unpublished {
+		for _, a := range rec.st.Actions {
+			if state.Key(a.Incident, a.Action) != key {
+				continue
+			}
+			if a.Incident == ev.Incident && a.Action == ev.Step && ev.Outcome == audit.Applied {
+				break // this run's own event, published below
+			}
+			past := audit.Event{
+				Time: a.At, Incident: a.Incident, IncidentState: snapshot.StateOpen, Target: snap.Target.Name(),
+				Step: a.Action, Changes: a.Changes, Applied: true, Outcome: audit.Applied,
+				Result: &audit.Result{Revision: a.Revision, Ready: true},
+			}
+			if err := r.publishEvent(ctx, past.WithID()); err != nil {
+				return err
+			}
+			break
+		}
+		done = append(done, key)
+	}
+	for _, e := range append(rec.events, ev) {
+		if err := r.publishEvent(ctx, e); err != nil {
+			return err
+		}
+	}
+	rec.st = rec.st.MarkPublished(done...)
+	return nil
+}
+
+func (r *Remediator) publishEvent(ctx context.Context, ev audit.Event) error {
+	if r.Audit == nil {
+		return nil
+	}
+	_, err := r.Audit.Publish(ctx, ev, ev.Attributes())
+	return err
+}
+
+// saveState writes the state when this run changed it beyond what Apply already wrote. A failed
+// write is logged, not retried: everything it carries is safe to redo (a republished event has
+// the same ID; a notification marked unsent is sent again with the same ID).
+func (r *Remediator) saveState(ctx context.Context, target snapshot.Target, rec record) {
+	want, err := state.Encode(rec.st)
+	if err != nil {
+		r.log(audit.Warning, fmt.Sprintf("encode state of %s: %v", target.Name(), err), alert.Alert{})
+		return
+	}
+	if have, _ := state.Encode(rec.before); have == want {
+		return
+	}
+	if err := r.Applier.WriteState(ctx, target, rec.etag, want); err != nil {
+		r.log(audit.Warning, fmt.Sprintf("write state of %s: %v", target.Name(), err), alert.Alert{})
+	}
+}
+
+// log writes one structured line when the remediator has a logger.
+func (r *Remediator) log(severity, msg string, a alert.Alert) {
+	if r.Log == nil {
+		return
+	}
+	labels := map[string]string{}
+	if a.Incident.ID != "" {
+		labels["incident"], labels["service"] = a.Incident.ID, a.Target.Service
+	}
+	r.Log.Log(severity, msg, labels, nil)
+}
