@@ -2,14 +2,80 @@ package main
 
 import (
 	"context"
-	"errors"
+	"fmt"
+	"strings"
+	"time"
 
+	"github.com/runmedic/runmedic/internal/alert"
+	"github.com/runmedic/runmedic/internal/audit"
+	"github.com/runmedic/runmedic/internal/clients"
+	"github.com/runmedic/runmedic/internal/config"
+	"github.com/runmedic/runmedic/internal/policy"
+	"github.com/runmedic/runmedic/internal/remediate"
 	"github.com/runmedic/runmedic/internal/scenario"
 	"github.com/runmedic/runmedic/internal/snapshot"
 )
 
-// liveSnapshot observes the incident's service (or service, when given) through the Cloud Run
-// and Monitoring APIs.
+// liveRemediator connects to Cloud Run and Monitoring (or the fakes the environment points at)
+// and returns a remediator with the clock as its time. Topics are connected only for commands
+// that change something, so the audit trail records CLI applies as it records the function's.
+func liveRemediator(ctx context.Context, e env, cfg config.Config, eng *policy.Engine, topics bool) (*remediate.Remediator, func(), error) {
+	cs, err := clients.New(ctx, e.getenv, clients.Options{Topics: topics})
+	if err != nil {
+		return nil, nil, err
+	}
+	r := &remediate.Remediator{
+		Policy: eng, Config: cfg, Observer: cs.Run, Applier: cs.Run, Metrics: cs.Monitoring,
+		Log: audit.NewLogger(e.stderr), Now: time.Now,
+	}
+	if cs.Audit != nil {
+		r.Audit = cs.Audit
+	}
+	if cs.Notify != nil {
+		r.Notify = cs.Notify
+	}
+	return r, cs.Close, nil
+}
+
+// parseService reads projects/P/locations/L/services/S.
+func parseService(name string) (snapshot.Target, error) {
+	p := strings.Split(name, "/")
+	if len(p) != 6 || p[0] != "projects" || p[2] != "locations" || p[4] != "services" || p[1] == "" || p[3] == "" || p[5] == "" {
+		return snapshot.Target{}, fmt.Errorf("--service %q: want projects/PROJECT/locations/LOCATION/services/SERVICE", name)
+	}
+	return snapshot.Target{Project: p[1], Location: p[3], Service: p[5]}, nil
+}
+
+// liveAlert decodes the scenario's incident and applies a --service override.
+func liveAlert(sc scenario.Scenario, service string) (alert.Alert, error) {
+	a, err := sc.Alert()
+	if err != nil {
+		return alert.Alert{}, err
+	}
+	if service != "" {
+		if a.Target, err = parseService(service); err != nil {
+			return alert.Alert{}, err
+		}
+	}
+	return a, nil
+}
+
+// liveSnapshot observes the incident's service (or --service) through the Cloud Run and
+// Monitoring APIs, read-only. Now is the clock.
 func liveSnapshot(ctx context.Context, e env, sc scenario.Scenario, service string) (snapshot.Snapshot, error) {
-	return snapshot.Snapshot{}, errors.New("--live is not available yet")
+	a, err := liveAlert(sc, service)
+	if err != nil {
+		return snapshot.Snapshot{}, err
+	}
+	cs, err := clients.New(ctx, e.getenv, clients.Options{})
+	if err != nil {
+		return snapshot.Snapshot{}, err
+	}
+	defer cs.Close()
+	r := &remediate.Remediator{Observer: cs.Run, Metrics: cs.Monitoring}
+	snap, _, warning, err := r.Observe(ctx, a, time.Now())
+	if warning != nil {
+		fmt.Fprintf(e.stderr, "Warning: %v; treating runmedic's state as empty\n", warning)
+	}
+	return snap, err
 }

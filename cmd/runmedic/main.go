@@ -39,14 +39,14 @@ type command struct {
 }
 
 var commands = map[string]command{
-	"plan": {"Decide an incident against a snapshot or the live service and show the plan", runPlan},
-	//	"apply":    {"Plan an incident against the live service, confirm, and apply", runApply},
-	//	"snapshot": {"Capture a live service as snapshot JSON (for plan and replay)", runSnapshot},
-	"test":   {"Run the Rego unit tests with coverage, then the scenario goldens", runTest},
-	"replay": {"Decide every scenario in a directory; compare two policy sets", runReplay},
+	"plan":     {"Decide an incident against a snapshot or the live service and show the plan", runPlan},
+	"apply":    {"Plan an incident against the live service, confirm, and apply", runApply},
+	"snapshot": {"Capture a live service as snapshot JSON (for plan and replay)", runSnapshot},
+	"test":     {"Run the Rego unit tests with coverage, then the scenario goldens", runTest},
+	"replay":   {"Decide every scenario in a directory; compare two policy sets", runReplay},
 	// "serve":    {"Serve the Cloud Function locally (functions framework)", runServe},
 	// "sandbox":  {"Run the whole loop locally: emulator, fakes, function, one alert", runSandbox},
-	// "unpin":    {"Release a traffic pin runmedic made, through the same guard", runUnpin},
+	"unpin": {"Release a traffic pin runmedic made, through the same guard", runUnpin},
 }
 
 func main() {

@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/runmedic/runmedic/internal/snapshot"
+	"github.com/runmedic/runmedic/internal/state"
 )
 
 // AddService seeds a service and its revisions, as if Cloud Run had created them. Missing output
@@ -122,6 +123,17 @@ func (s *Server) SeedFromSnapshot(snap snapshot.Snapshot) error {
 			typ = revisionType
 		}
 		svc.Traffic = append(svc.Traffic, &runpb.TrafficTarget{Type: typ, Revision: t.Revision, Percent: int32(t.Percent), Tag: t.Tag})
+	}
+	if len(snap.History) > 0 {
+		// runmedic keeps its history on the service; a fixture's history is seeded there too.
+		ann, err := state.Encode(state.State{Version: state.Version, Actions: snap.History})
+		if err != nil {
+			return fmt.Errorf("seed from snapshot: history: %w", err)
+		}
+		if svc.Annotations == nil {
+			svc.Annotations = map[string]string{}
+		}
+		svc.Annotations[state.Annotation] = ann
 	}
 	var revs []*runpb.Revision
 	for _, r := range snap.Revisions {

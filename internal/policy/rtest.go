@@ -116,6 +116,7 @@ func Test(ctx context.Context, fsys fs.FS, cfg config.Config, run *regexp.Regexp
 	if err != nil {
 		return Report{}, fmt.Errorf("run policy tests: %w", err)
 	}
+	explainFailures(ctx, modules, store, &rep)
 	sort.Slice(rep.Tests, func(i, j int) bool {
 		a, b := rep.Tests[i], rep.Tests[j]
 		if a.File != b.File {

@@ -50,7 +50,7 @@ func (r *Remediator) PrepareUnpin(ctx context.Context, target snapshot.Target) (
 		Notifications: []plan.Notification{},
 		Etag:          obs.Service.Etag,
 	}
-	if pinHolds(obs.Service.Traffic, "") || !pinHolds(obs.Service.Traffic, pin.Revision) {
+	if !pinHolds(obs.Service.Traffic, pin.Revision) {
 		p.Changes = []snapshot.Change{} // traffic already moved: nothing to release but the record
 	}
 	out := Outcome{Decision: p.Decision, Plan: guard.Check(p, snap, r.Config, now), Step: "unpin"}

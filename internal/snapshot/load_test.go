@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 )
 
 const validSnapshot = `{
@@ -78,5 +79,33 @@ func TestLoadErrors(t *testing.T) {
 				t.Errorf("Load() error spans lines: %q", err)
 			}
 		})
+	}
+}
+
+func TestShifted(t *testing.T) {
+	s, err := Load([]byte(validSnapshot))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.History = []Action{{Incident: "0.a", Action: "raise_memory", At: s.CapturedAt.Add(-time.Hour)}}
+	d := 300 * 24 * time.Hour
+	got := s.Shifted(d)
+	if !got.CapturedAt.Equal(s.CapturedAt.Add(d)) {
+		t.Errorf("CapturedAt = %v, want %v", got.CapturedAt, s.CapturedAt.Add(d))
+	}
+	if age, want := got.CapturedAt.Sub(got.Revisions[1].CreatedAt), s.CapturedAt.Sub(s.Revisions[1].CreatedAt); age != want {
+		t.Errorf("revision age after shift = %v, want %v", age, want)
+	}
+	if last := got.Metrics.MemoryUtilization[1].At; !last.Equal(s.Metrics.MemoryUtilization[1].At.Add(d)) {
+		t.Errorf("last memory point at %v, want shifted by %v", last, d)
+	}
+	if !got.History[0].At.Equal(s.History[0].At.Add(d)) {
+		t.Errorf("history at %v, want shifted", got.History[0].At)
+	}
+	if s.History[0].At.Equal(got.History[0].At) || s.Revisions[0].CreatedAt.Equal(got.Revisions[0].CreatedAt) {
+		t.Error("Shifted changed its receiver")
+	}
+	if err := got.Validate(); err != nil {
+		t.Errorf("shifted snapshot does not validate: %v", err)
 	}
 }
