@@ -2,15 +2,18 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"regexp"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/runmedic/runmedic/internal/policy"
+	"github.com/runmedic/runmedic/internal/replay"
 	"github.com/runmedic/runmedic/internal/scenario"
 )
 
@@ -31,14 +34,15 @@ func runTest(ctx context.Context, e env, args []string) int {
 	fs.BoolVar(&update, "update", false, "rewrite the scenario goldens instead of comparing")
 	var pf policyFlags
 	pf.register(fs)
-	if code, ok := parseFlags(fs, args); !ok {
+	dirs, code, parsed := parseInterspersed(fs, args)
+	if !parsed {
 		return code
 	}
-	if fs.NArg() > 1 {
-		return fail(e, fmt.Errorf("test takes at most one policy directory, got %d", fs.NArg()))
+	if len(dirs) > 1 {
+		return fail(e, fmt.Errorf("test takes at most one policy directory, got %d", len(dirs)))
 	}
-	if fs.NArg() == 1 {
-		pf.policiesDir = fs.Arg(0)
+	if len(dirs) == 1 {
+		pf.policiesDir = dirs[0]
 	}
 	var run *regexp.Regexp
 	if runExpr != "" {
@@ -84,8 +88,8 @@ func printRegoReport(e env, rep policy.Report, verbose bool) bool {
 			continue
 		}
 		fmt.Fprintf(e.stdout, "%-5s %s.%s (%s:%d) %s\n", upper(t.Outcome), t.Package, t.Name, t.File, t.Line, t.Duration.Round(time.Microsecond))
-		if t.Message != "" {
-			fmt.Fprintf(e.stdout, "      %s\n", t.Message)
+		for line := range strings.Lines(t.Message) {
+			fmt.Fprintf(e.stdout, "      %s\n", strings.TrimRight(line, "\n"))
 		}
 	}
 	fmt.Fprintf(e.stdout, "Rego tests: %d passed, %d failed, %d errors, %d skipped\n",
@@ -144,7 +148,15 @@ func checkScenarios(ctx context.Context, e env, runner *scenario.Runner, dir str
 	}
 	passed, failed := 0, 0
 	for _, sc := range scs {
-		got, err := scenario.Render(runner.Run(ctx, sc))
+		res := runner.Run(ctx, sc)
+		var bad *policy.InvalidDecisionError
+		if errors.As(res.Err, &bad) {
+			// Never a golden: a decision Go refuses is a policy bug, whatever the golden says.
+			failed++
+			fmt.Fprintf(e.stdout, "ERROR scenario %s: %v\n", sc.Name, replay.Locate(ctx, runner, res))
+			continue
+		}
+		got, err := scenario.Render(res)
 		if err == nil && update {
 			err = scenario.WriteGoldens(sc, got)
 		}

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/runmedic/runmedic/internal/decision"
+	"github.com/runmedic/runmedic/internal/plan"
 )
 
 // Notification is one escalation message, published on the notification topic for whatever
@@ -21,19 +22,25 @@ import (
 //   - action, diagnosis: what runmedic decided for the service.
 //   - reason, evidence: the policy's explanation, for people.
 //   - url: the incident in the Cloud Console, when the alert had one.
+//   - console_url: the service's metrics page in the Cloud Console.
+//   - plan: what runmedic decided and did (or would do), as the JSON plan.
+//   - next_steps: what a person should do next: the runbook's code-level fix for the diagnosis.
 type Notification struct {
-	ID        string             `json:"id"`
-	Time      time.Time          `json:"time"`
-	Incident  string             `json:"incident"`
-	Target    string             `json:"target"`
-	Severity  string             `json:"severity"`
-	To        string             `json:"to"`
-	After     string             `json:"after"`
-	Action    decision.Action    `json:"action"`
-	Diagnosis decision.Diagnosis `json:"diagnosis"`
-	Reason    string             `json:"reason"`
-	Evidence  []string           `json:"evidence"`
-	URL       string             `json:"url,omitempty"`
+	ID         string             `json:"id"`
+	Time       time.Time          `json:"time"`
+	Incident   string             `json:"incident"`
+	Target     string             `json:"target"`
+	Severity   string             `json:"severity"`
+	To         string             `json:"to"`
+	After      string             `json:"after"`
+	Action     decision.Action    `json:"action"`
+	Diagnosis  decision.Diagnosis `json:"diagnosis"`
+	Reason     string             `json:"reason"`
+	Evidence   []string           `json:"evidence"`
+	URL        string             `json:"url,omitempty"`
+	ConsoleURL string             `json:"console_url,omitempty"`
+	Plan       *plan.Plan         `json:"plan,omitempty"`
+	NextSteps  []string           `json:"next_steps,omitempty"`
 }
 
 // WithID returns n with its ID computed from its Target, Incident, To and After.

@@ -10,6 +10,7 @@ package monitoringtest
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"net"
 	"slices"
@@ -41,6 +42,7 @@ type Server struct {
 	monitoringpb.UnimplementedMetricServiceServer
 
 	addr string
+	gsrv *grpc.Server
 
 	mu       sync.Mutex
 	series   []Series
@@ -50,20 +52,32 @@ type Server struct {
 	requests []*monitoringpb.ListTimeSeriesRequest
 }
 
+// Start starts a Server on a random 127.0.0.1 port, for local runs outside a test. The caller
+// must Close it.
+func Start() (*Server, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("monitoringtest: listen: %w", err)
+	}
+	s := &Server{addr: l.Addr().String(), gsrv: grpc.NewServer()}
+	monitoringpb.RegisterMetricServiceServer(s.gsrv, s)
+	go s.gsrv.Serve(l) //nolint:errcheck // Serve returns when Close stops the server.
+	return s, nil
+}
+
 // New starts a Server on 127.0.0.1; it stops when the test ends.
 func New(t testing.TB) *Server {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	s, err := Start()
 	if err != nil {
-		t.Fatalf("monitoringtest: listen: %v", err)
+		t.Fatal(err)
 	}
-	s := &Server{addr: l.Addr().String()}
-	g := grpc.NewServer()
-	monitoringpb.RegisterMetricServiceServer(g, s)
-	go g.Serve(l) // returns when Stop closes the listener
-	t.Cleanup(g.Stop)
+	t.Cleanup(s.Close)
 	return s
 }
+
+// Close stops the server and drops every connection.
+func (s *Server) Close() { s.gsrv.Stop() }
 
 // Addr is the host:port the server listens on.
 func (s *Server) Addr() string { return s.addr }

@@ -2,6 +2,7 @@ package plan
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/runmedic/runmedic/internal/config"
 	"github.com/runmedic/runmedic/internal/decision"
@@ -56,7 +57,25 @@ func Build(s snapshot.Snapshot, sig signals.Signals, d decision.Decision, cfg co
 		p.Changes = changes
 	}
 	p.Notifications = notifications(s, sig, d, cfg)
+	if len(p.Changes) > 0 {
+		p.Verification = &Verification{After: FormatDuration(cfg.VerifyAfter.Duration), Below: cfg.VerifyBelow, Revert: cfg.RevertOnFailedVerification}
+		p.Warnings = driftWarnings(s, p.Changes)
+	}
 	return p, nil
+}
+
+// driftWarnings warns when Terraform manages the service: its next apply would undo the plan's
+// changes unless `lifecycle { ignore_changes }` lists them (see infra/README.md).
+func driftWarnings(s snapshot.Snapshot, changes []snapshot.Change) []string {
+	if s.Service.Labels[TerraformLabel] != "true" {
+		return nil
+	}
+	paths := make([]string, 0, len(changes))
+	for _, c := range changes {
+		paths = append(paths, c.Path)
+	}
+	return []string{fmt.Sprintf("service %s carries the label %s=true: the next `terraform apply` reverts %s unless its google_cloud_run_v2_service has lifecycle { ignore_changes } for them (see infra/README.md)",
+		s.Target.Service, TerraformLabel, strings.Join(paths, ", "))}
 }
 
 // HasChanges reports whether applying p would change the service.

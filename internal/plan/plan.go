@@ -19,10 +19,24 @@ type Plan struct {
 	Decision      decision.Decision `json:"decision"`
 	Changes       []snapshot.Change `json:"changes"`
 	Notifications []Notification    `json:"notifications"`
+	Verification  *Verification     `json:"verification,omitempty"` // what follows an applied change
+	Warnings      []string          `json:"warnings,omitempty"`     // for the people reviewing the plan
 	Guard         Verdict           `json:"guard"`
 	Applyable     bool              `json:"applyable"` // guard allowed, mode enforce, changes present
 	Etag          string            `json:"etag"`      // the service etag the plan was made against
 }
+
+// Verification is the runbook's check after a change: memory p99 must stay below Below for
+// After, and the 5xx rate must not rise; a failed check escalates (or reverts, when configured).
+type Verification struct {
+	After  string  `json:"after"` // "10m"
+	Below  float64 `json:"below"` // 0.80
+	Revert bool    `json:"revert_on_failure"`
+}
+
+// TerraformLabel marks services that Terraform created: the next `terraform apply` reverts
+// runmedic's changes unless the user's configuration ignores those fields.
+const TerraformLabel = "goog-terraform-provisioned"
 
 // Notification is an escalation the plan schedules, After the incident's start.
 type Notification struct {

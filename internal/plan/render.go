@@ -79,7 +79,18 @@ func RenderText(w io.Writer, p Plan, opts TextOptions) error {
 		b.WriteString("\nrunmedic will perform the following actions:\n\n")
 		writeChanges(&b, c, p)
 	}
+	if v := p.Verification; v != nil {
+		fmt.Fprintf(&b, "\n%s for %s after apply, memory p99 must stay below %.0f%% and the 5xx rate must not rise;", c.bold("Verification:"), v.After, v.Below*100)
+		if v.Revert {
+			b.WriteString(" otherwise runmedic reverts the change and escalates.\n")
+		} else {
+			b.WriteString(" otherwise runmedic escalates.\n")
+		}
+	}
 	writeNotifications(&b, c, p.Notifications)
+	for _, w := range p.Warnings {
+		fmt.Fprintf(&b, "\n%s %s\n", c.paint(ansiYellow, "Warning:"), w)
+	}
 	writeVerdict(&b, c, p.Guard)
 	b.WriteString("\n" + c.bold(p.Summary()) + "\n")
 	if why := notApplyable(p); why != "" {

@@ -73,14 +73,17 @@ func failureMessage(trace []*topdown.Event) string {
 		lines := []string{fmt.Sprintf("%s:%d: %s", e.Location.File, e.Location.Row, strings.TrimSpace(string(e.Location.Text)))}
 		if gw := gotWant(e, expr); gw != "" {
 			lines = append(lines, gw)
+		} else {
+			lines = append(lines, exprValues(e)...)
 		}
-		return strings.Join(append(lines, exprValues(e)...), "\n")
+		return strings.Join(lines, "\n")
 	}
 	return ""
 }
 
 // gotWant reads a failed comparison `a == b`: the side written as a constant is what the test
-// wants, the other is what the policy gave. "" for any other expression.
+// wants, the other (a variable once rewritten) is what the policy gave; when neither side is a
+// constant, the left is "got". "" for any other expression.
 func gotWant(e *topdown.Event, expr *ast.Expr) string {
 	// Rewritten for tracing, `a == b` reaches the trace as the unification `__local1__ = b`.
 	if !expr.IsCall() || len(expr.Operands()) != 2 ||
@@ -88,8 +91,7 @@ func gotWant(e *topdown.Event, expr *ast.Expr) string {
 		return ""
 	}
 	l, r := plugged(e, expr.Operand(0)), plugged(e, expr.Operand(1))
-	if src, err := ast.ParseExpr(string(e.Location.Text)); err == nil && src.IsCall() && len(src.Operands()) == 2 &&
-		src.Operand(0).IsGround() && !src.Operand(1).IsGround() {
+	if expr.Operand(0).IsGround() && !expr.Operand(1).IsGround() {
 		l, r = r, l
 	}
 	return fmt.Sprintf("got %s, want %s", shorten(l.String()), shorten(r.String()))
@@ -106,7 +108,8 @@ func plugged(e *topdown.Event, t *ast.Term) *ast.Term {
 	return e.Plug(t)
 }
 
-// exprValues are the "name: value" lines of OPA's pretty event, without the drawing.
+// exprValues are OPA's pretty event of the expression (its values drawn under it), without the
+// first line, which repeats the expression.
 func exprValues(e *topdown.Event) []string {
 	var b bytes.Buffer
 	if err := topdown.PrettyEvent(&b, e, topdown.PrettyEventOpts{PrettyVars: true}); err != nil {
@@ -114,8 +117,8 @@ func exprValues(e *topdown.Event) []string {
 	}
 	var out []string
 	for i, line := range strings.Split(b.String(), "\n") {
-		line = strings.TrimSpace(line)
-		if i == 0 || line == "" || strings.HasPrefix(line, "|") {
+		line = strings.TrimRight(line, " \t")
+		if i == 0 || strings.TrimSpace(line) == "" {
 			continue
 		}
 		out = append(out, line)

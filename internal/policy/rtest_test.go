@@ -81,8 +81,8 @@ todo_test_later if false
 		t.Error("Test().Passed() = true with a failing test")
 	}
 	for _, r := range rep.Tests {
-		if r.Name == "test_wrong" && (r.Line != 7 || r.Message != "test_wrong did not hold") {
-			t.Errorf("test_wrong at line %d, message %q; want line 7, \"test_wrong did not hold\"", r.Line, r.Message)
+		if want := "p_test.rego:7: p.limit == 4\ngot 3, want 4"; r.Name == "test_wrong" && (r.Line != 7 || r.Message != want) {
+			t.Errorf("test_wrong at line %d, message %q; want line 7, %q", r.Line, r.Message, want)
 		}
 	}
 

@@ -35,17 +35,20 @@ func (r *Remediator) sendDue(ctx context.Context, snap snapshot.Snapshot, out Ou
 			continue
 		}
 		msg := audit.Notification{
-			Time:      now,
-			Incident:  snap.Incident.ID,
-			Target:    snap.Target.Name(),
-			Severity:  snap.Incident.Severity,
-			To:        n.To,
-			After:     n.After,
-			Action:    out.Decision.Action,
-			Diagnosis: out.Decision.Diagnosis,
-			Reason:    n.Reason,
-			Evidence:  out.Decision.Evidence,
-			URL:       snap.Incident.URL,
+			Time:       now,
+			Incident:   snap.Incident.ID,
+			Target:     snap.Target.Name(),
+			Severity:   snap.Incident.Severity,
+			To:         n.To,
+			After:      n.After,
+			Action:     out.Decision.Action,
+			Diagnosis:  out.Decision.Diagnosis,
+			Reason:     n.Reason,
+			Evidence:   out.Decision.Evidence,
+			URL:        snap.Incident.URL,
+			ConsoleURL: consoleURL(snap.Target),
+			Plan:       &out.Plan,
+			NextSteps:  nextSteps(out.Decision.Diagnosis, snap.Target),
 		}.WithID()
 		if _, err := r.Notify.Publish(ctx, msg, msg.Attributes()); err != nil {
 			return sent, fmt.Errorf("publish notification to %s: %w", n.To, err)

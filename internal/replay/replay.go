@@ -52,7 +52,7 @@ func decideOne(ctx context.Context, r *scenario.Runner, sc scenario.Scenario, op
 	res := r.Run(ctx, sc)
 	row := Row{Scenario: sc.Name}
 	if res.Err != nil {
-		row.Error = oneLine(locate(ctx, r, res).Error())
+		row.Error = oneLine(Locate(ctx, r, res).Error())
 		return row
 	}
 	p := res.Outcome.Plan
@@ -71,9 +71,9 @@ func decideOne(ctx context.Context, r *scenario.Runner, sc scenario.Scenario, op
 	return row
 }
 
-// locate adds to an invalid decision the rule that produced it, file:line, so the author knows
+// Locate adds to an invalid decision the rule that produced it, file:line, so the author knows
 // which branch to fix. Any other error is returned as it is.
-func locate(ctx context.Context, r *scenario.Runner, res scenario.Result) error {
+func Locate(ctx context.Context, r *scenario.Runner, res scenario.Result) error {
 	var bad *policy.InvalidDecisionError
 	if !errors.As(res.Err, &bad) {
 		return res.Err
@@ -86,7 +86,7 @@ func locate(ctx context.Context, r *scenario.Runner, res scenario.Result) error 
 	if !ok {
 		return res.Err
 	}
-	return fmt.Errorf("%w (rule %s at %s:%d)", res.Err, step.Rule, step.File, step.Line)
+	return fmt.Errorf("%w (rule %s at %s:%d: %s)", res.Err, step.Rule, step.File, step.Line, step.Head)
 }
 
 // DecisionRule is the rule of the policy package that produced the decision for res's snapshot:

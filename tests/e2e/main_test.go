@@ -1,0 +1,157 @@
+// Package e2e runs the whole loop with real components: the Pub/Sub emulator delivers real-format
+// alerts over push subscriptions to the function served over HTTP by the functions framework,
+// which remediates the fake Cloud Run service through the real client libraries and publishes
+// audit events back to the emulator.
+//
+// One emulator and one framework server serve the whole package. Each test builds its own
+// function.Handler over its own fakes and topics; the framework turns each raw push body into a
+// CloudEvent whose source names the alert topic (taken from the push URL path), and the served
+// function routes it to the handler of the test that owns that topic.
+package e2e
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+
+	"testing"
+
+	"github.com/GoogleCloudPlatform/functions-framework-go/funcframework"
+	"github.com/GoogleCloudPlatform/functions-framework-go/functions"
+	"github.com/cloudevents/sdk-go/v2/event"
+
+	"github.com/runmedic/runmedic/internal/pubsubtest"
+)
+
+// project is the emulator's project, and the project the scenarios' services live in.
+const project = "aiprod-484120"
+
+// entryPoint is the name the routing function is registered and served under.
+const entryPoint = "RemediateE2E"
+
+var (
+	emu     *pubsubtest.Emulator
+	baseURL string // the framework server, http://127.0.0.1:PORT
+
+	routes sync.Map // CloudEvent source (//pubsub.googleapis.com/projects/P/topics/T) -> *route
+)
+
+func TestMain(m *testing.M) {
+	os.Exit(run(m))
+}
+
+// run starts the emulator and the framework server. A failure to start either fails the
+// package: they are the point of these tests, never optional.
+func run(m *testing.M) int {
+	var err error
+	emu, err = pubsubtest.Start(context.Background(), project)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "FAIL: start pubsub emulator: %v\n", err)
+		return 1
+	}
+	defer func() {
+		if err := emu.Close(); err != nil {
+			fmt.Fprintf(os.Stderr, "stop pubsub emulator: %v\n", err)
+		}
+	}()
+	functions.CloudEvent(entryPoint, dispatch)
+	if baseURL, err = serveFramework(); err != nil {
+		fmt.Fprintf(os.Stderr, "FAIL: %v\n", err)
+		return 1
+	}
+	// The framework's server has no shutdown; it ends with this process.
+	return m.Run()
+}
+
+// dispatch is the served function: it hands the event to the handler of the test that owns
+// the event's topic and records the delivery.
+func dispatch(ctx context.Context, e event.Event) error {
+	v, ok := routes.Load(e.Source())
+	if !ok {
+		return fmt.Errorf("no test serves source %q", e.Source())
+	}
+	r := v.(*route)
+	err := r.handler.Event(ctx, e)
+	r.record(delivery{ID: e.ID(), Err: err})
+	return err
+}
+
+// serveFramework serves the FUNCTION_TARGET function through the functions framework on a free
+// loopback port, as `runmedic serve` does, and returns its URL once it accepts connections.
+func serveFramework() (string, error) {
+	if err := os.Setenv("FUNCTION_TARGET", entryPoint); err != nil {
+		return "", err
+	}
+	var last error
+	for attempt := 0; attempt < 3; attempt++ {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return "", fmt.Errorf("find free port: %w", err)
+		}
+		addr := l.Addr().String()
+		l.Close()
+		_, port, _ := net.SplitHostPort(addr)
+		errc := make(chan error, 1)
+		go func() { errc <- funcframework.StartHostPort("127.0.0.1", port) }()
+		if last = waitAccepting(addr, errc); last == nil {
+			return "http://" + addr, nil
+		}
+	}
+	return "", fmt.Errorf("serve function on loopback: %w", last)
+}
+
+func waitAccepting(addr string, errc <-chan error) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if conn, err := net.DialTimeout("tcp", addr, 250*time.Millisecond); err == nil {
+			conn.Close()
+			return nil
+		}
+		select {
+		case err := <-errc:
+			if err == nil {
+				err = errors.New("server stopped")
+			}
+			return err
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	return errors.New(addr + " not accepting connections after 10s")
+}
+
+// delivery is one invocation of a test's handler: the CloudEvent id (the Pub/Sub message id)
+// and what the handler returned (nil is an ack).
+type delivery struct {
+	ID  string
+	Err error
+}
+
+// route is one test's handler and the deliveries it has seen.
+type route struct {
+	handler interface {
+		Event(context.Context, event.Event) error
+	}
+	mu         sync.Mutex
+	deliveries []delivery
+}
+
+func (r *route) record(d delivery) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.deliveries = append(r.deliveries, d)
+}
+
+// Deliveries returns a copy of the deliveries so far.
+func (r *route) Deliveries() []delivery {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]delivery(nil), r.deliveries...)
+}
+
+// itoa is strconv.Itoa, short for building names.
+func itoa(i int) string { return strconv.Itoa(i) }
