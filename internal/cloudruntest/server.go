@@ -59,8 +59,12 @@ type fault struct {
 }
 
 // Start starts a fake on a random 127.0.0.1 port. The caller must Close it.
-func Start() (*Server, error) {
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
+func Start() (*Server, error) { return StartOn("127.0.0.1:0") }
+
+// StartOn is Start on a given loopback address, e.g. "127.0.0.1:9010" for a fake that a shell
+// session points RUNMEDIC_*_ENDPOINT at.
+func StartOn(addr string) (*Server, error) {
+	lis, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("listen: %w", err)
 	}

@@ -54,8 +54,12 @@ type Server struct {
 
 // Start starts a Server on a random 127.0.0.1 port, for local runs outside a test. The caller
 // must Close it.
-func Start() (*Server, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+func Start() (*Server, error) { return StartOn("127.0.0.1:0") }
+
+// StartOn is Start on a given loopback address, e.g. "127.0.0.1:9010" for a fake that a shell
+// session points RUNMEDIC_*_ENDPOINT at.
+func StartOn(addr string) (*Server, error) {
+	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("monitoringtest: listen: %w", err)
 	}
