@@ -1,9 +1,7 @@
 package e2e
 
 import (
-	"context"
 	"encoding/base64"
-	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +12,8 @@ import (
 	"google.golang.org/protobuf/testing/protocmp"
 
 	"github.com/runmedic/runmedic/internal/audit"
+	"github.com/runmedic/runmedic/internal/snapshot"
+	"github.com/runmedic/runmedic/internal/state"
 )
 
 // memoryOf is the memory limit of the service's serving container.
@@ -55,9 +55,7 @@ func TestMemoryRaise(t *testing.T) {
 	if got := memoryOf(after); got != "4Gi" {
 		t.Errorf("memory after = %q, want 4Gi", got)
 	}
-	if got := w.run.UpdateCount(w.service()); got != 1 {
-		t.Errorf("UpdateCount = %d, want 1", got)
-	}
+	w.checkOneAction(t, "raise_memory")
 	if after.GetLatestReadyRevision() == before.GetLatestReadyRevision() {
 		t.Errorf("latest ready revision still %s, want a new one", after.GetLatestReadyRevision())
 	}
@@ -106,9 +104,7 @@ func TestRollback(t *testing.T) {
 	if diff := cmp.Diff(want, svc.GetTraffic(), protocmp.Transform()); diff != "" {
 		t.Errorf("traffic (-want +got):\n%s", diff)
 	}
-	if got := w.run.UpdateCount(w.service()); got != 1 {
-		t.Errorf("UpdateCount = %d, want 1", got)
-	}
+	w.checkOneAction(t, "rollback")
 	if got, want := len(w.run.Revisions(w.service())), len(w.snap.Revisions); got != want {
 		t.Errorf("%d revisions, want %d: a rollback creates none", got, want)
 	}
@@ -146,9 +142,7 @@ func TestDuplicateDeliveries(t *testing.T) {
 			t.Errorf("event %+v applied with outcome %s", e, e.Outcome)
 		}
 	}
-	if got := w.run.UpdateCount(w.service()); got != 1 {
-		t.Errorf("UpdateCount = %d, want 1", got)
-	}
+	w.checkOneAction(t, "raise_memory")
 	if got, want := len(w.run.Revisions(w.service())), len(w.snap.Revisions)+1; got != want {
 		t.Errorf("%d revisions, want %d: one new revision", got, want)
 	}
@@ -173,9 +167,10 @@ func TestOpenThenClosed(t *testing.T) {
 		t.Errorf("audit event after close = %+v, want closed, not applied, not failed", ev)
 	}
 	after := w.run.Service(w.service())
-	if got := w.run.UpdateCount(w.service()); got < 1 || memoryOf(after) != "4Gi" {
-		t.Errorf("after close: UpdateCount %d, memory %s; want the raise kept", got, memoryOf(after))
+	if got := memoryOf(after); got != "4Gi" {
+		t.Errorf("memory after close = %s, want the raise kept", got)
 	}
+	w.checkOneAction(t, "raise_memory")
 	// Closing may record the recovery in runmedic's state, never change the spec or traffic.
 	if diff := cmp.Diff(raised.GetTemplate(), after.GetTemplate(), protocmp.Transform()); diff != "" {
 		t.Errorf("template changed by the close (-raised +after):\n%s", diff)
@@ -247,8 +242,9 @@ func TestUnavailableRetried(t *testing.T) {
 	if got := count(evs, audit.Applied); got != 1 {
 		t.Errorf("applied events = %d, want 1; outcomes %v", got, outcomes(evs))
 	}
-	if got := w.run.UpdateCount(w.service()); got != 1 {
-		t.Errorf("UpdateCount = %d, want 1", got)
+	w.checkOneAction(t, "raise_memory")
+	if got, want := len(w.run.Revisions(w.service())), len(w.snap.Revisions)+1; got != want {
+		t.Errorf("%d revisions, want %d: one new revision", got, want)
 	}
 	if got := memoryOf(w.run.Service(w.service())); got != "4Gi" {
 		t.Errorf("memory = %s, want 4Gi", got)
@@ -285,5 +281,26 @@ func TestNotAllowlisted(t *testing.T) {
 	}
 }
 
-var _ = fmt.Sprint
-var _ = context.Background
+// checkOneAction asserts that runmedic's record on the fake service, the state annotation it
+// writes with every change, holds exactly one action: action, for the scenario's incident.
+func (w *world) checkOneAction(t *testing.T, action string) {
+	t.Helper()
+	// The record of a run is written with its change and completed right after its audit event
+	// is published: wait until it has settled.
+	var got []snapshot.Action
+	deadline := time.Now().Add(deliveryWait)
+	for {
+		st, err := state.Decode(w.run.Service(w.service()).GetAnnotations()[state.Annotation])
+		if err != nil {
+			t.Fatalf("state annotation: %v", err)
+		}
+		got = st.History()
+		if len(got) == 1 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if len(got) != 1 || got[0].Action != action || got[0].Incident != w.snap.Incident.ID || got[0].Outcome != state.OutcomeApplied {
+		t.Errorf("recorded actions = %+v, want one %s applied for %s", got, action, w.snap.Incident.ID)
+	}
+}

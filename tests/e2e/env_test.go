@@ -157,7 +157,7 @@ func newWorld(t *testing.T, name string) *world {
 		// Stop the pushes before the route goes: nothing may reach a finished test.
 		emu.Client().SubscriptionAdminClient.DeleteSubscription(context.Background(), &pubsubpb.DeleteSubscriptionRequest{Subscription: sub})
 		if t.Failed() {
-			t.Logf("function log:\n%s", w.log.String())
+			t.Logf("function log (last lines):\n%s", w.log.tail(10))
 		}
 	})
 	return w
@@ -186,7 +186,7 @@ func (w *world) waitDeliveries(n int) []delivery {
 			return ds
 		}
 		if time.Now().After(deadline) {
-			w.t.Fatalf("handler saw %d deliveries within %s, want %d; function log:\n%s", len(ds), deliveryWait, n, w.log.String())
+			w.t.Fatalf("handler saw %d deliveries within %s, want %d", len(ds), deliveryWait, n)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -300,4 +300,10 @@ func (s *syncBuffer) String() string {
 // lines are the log lines written so far.
 func (s *syncBuffer) lines() []string {
 	return strings.Split(strings.TrimSuffix(s.String(), "\n"), "\n")
+}
+
+// tail is the last n log lines.
+func (s *syncBuffer) tail(n int) string {
+	l := s.lines()
+	return strings.Join(l[max(len(l)-n, 0):], "\n")
 }

@@ -1,0 +1,149 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/runmedic/runmedic/internal/cloudruntest"
+	"github.com/runmedic/runmedic/internal/monitoringtest"
+	"github.com/runmedic/runmedic/internal/scenario"
+	"github.com/runmedic/runmedic/internal/snapshot"
+	"github.com/runmedic/runmedic/internal/state"
+)
+
+// liveFakes seeds fake Cloud Run and Monitoring from a scenario moved to now, as
+// `runmedic fakes` does, and returns the environment that points runmedic at them.
+func liveFakes(t *testing.T, name string) (*cloudruntest.Server, snapshot.Snapshot, map[string]string) {
+	t.Helper()
+	sc, err := scenario.Load(filepath.Join("..", "..", "tests", "scenarios", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap, err := sc.Prepare()
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap = snap.Shifted(time.Now().UTC().Truncate(time.Minute).Sub(snap.CapturedAt))
+	run := cloudruntest.New(t)
+	if err := run.SeedFromSnapshot(snap); err != nil {
+		t.Fatal(err)
+	}
+	mon := monitoringtest.New(t)
+	mon.SeedFromSnapshot(snap)
+	return run, snap, map[string]string{"RUNMEDIC_RUN_ENDPOINT": run.Addr(), "RUNMEDIC_MONITORING_ENDPOINT": mon.Addr()}
+}
+
+// runCLI runs a command in-process and returns its exit code, stdout and stderr.
+func runCLI(t *testing.T, vars map[string]string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), env{
+		stdin: strings.NewReader(""), stdout: &out, stderr: &errOut,
+		getenv: func(k string) string { return vars[k] },
+	}, args)
+	return code, out.String(), errOut.String()
+}
+
+// TestLiveApplyMatchesPlanOnce is the README's live walk-through against the fakes: plan --live
+// predicts the change, apply makes exactly that change once, a second apply changes nothing.
+func TestLiveApplyMatchesPlanOnce(t *testing.T) {
+	srv, snap, vars := liveFakes(t, "insufficient-memory")
+	incident := filepath.Join("..", "..", "tests", "scenarios", "insufficient-memory", "incident.json")
+	name := snap.Target.Name()
+
+	code, out, stderr := runCLI(t, vars, "plan", "--incident", incident, "--live", "-o", "json")
+	if code != exitChanges {
+		t.Fatalf("plan --live exit = %d, want %d; stderr: %s", code, exitChanges, stderr)
+	}
+	var p struct {
+		Changes []snapshot.Change `json:"changes"`
+	}
+	if err := json.Unmarshal([]byte(out), &p); err != nil {
+		t.Fatalf("plan -o json: %v\n%s", err, out)
+	}
+	if len(p.Changes) != 1 || p.Changes[0].Path != snapshot.PathMemory || p.Changes[0].After != "4Gi" {
+		t.Fatalf("plan --live changes = %+v, want template.memory -> 4Gi", p.Changes)
+	}
+	if n := srv.UpdateCount(name); n != 0 {
+		t.Fatalf("plan --live made %d updates, want 0 (read-only)", n)
+	}
+
+	code, out, stderr = runCLI(t, vars, "apply", "--incident", incident, "--live", "--auto-approve")
+	if code != exitOK || !strings.Contains(out, "Apply complete! 1 changed.") {
+		t.Fatalf("apply exit = %d, want 0 with 'Apply complete'; stdout:\n%s\nstderr: %s", code, out, stderr)
+	}
+	svc := srv.Service(name)
+	if got := svc.GetTemplate().GetContainers()[0].GetResources().GetLimits()["memory"]; got != "4Gi" {
+		t.Errorf("service memory after apply = %q, want 4Gi as planned", got)
+	}
+	st, err := state.Decode(svc.GetAnnotations()[state.Annotation])
+	if err != nil || len(st.Actions) != 1 || st.Actions[0].Action != "raise_memory" {
+		t.Errorf("state after apply = %+v (err %v), want one raise_memory action", st.Actions, err)
+	}
+	revisions := len(srv.Revisions(name))
+
+	code, out, stderr = runCLI(t, vars, "apply", "--incident", incident, "--live", "--auto-approve")
+	if code != exitOK || !strings.Contains(out, "No changes.") {
+		t.Fatalf("second apply exit = %d, want 0 with 'No changes.'; stdout:\n%s\nstderr: %s", code, out, stderr)
+	}
+	if got := len(srv.Revisions(name)); got != revisions {
+		t.Errorf("second apply left %d revisions, want %d: it must change nothing", got, revisions)
+	}
+}
+
+func TestApplyRefusesWithoutTerminalOrApproval(t *testing.T) {
+	_, _, vars := liveFakes(t, "insufficient-memory")
+	incident := filepath.Join("..", "..", "tests", "scenarios", "insufficient-memory", "incident.json")
+	code, _, stderr := runCLI(t, vars, "apply", "--incident", incident, "--live")
+	if code != exitError || !strings.Contains(stderr, "pass --auto-approve") {
+		t.Errorf("apply without a terminal = %d, %q; want exit 1 asking for --auto-approve", code, stderr)
+	}
+	code, _, stderr = runCLI(t, vars, "apply", "--incident", incident)
+	if code != exitError || !strings.Contains(stderr, "add --live") {
+		t.Errorf("apply without --live = %d, %q; want exit 1 asking for --live", code, stderr)
+	}
+}
+
+func TestSnapshotRoundTripsThroughPlan(t *testing.T) {
+	_, snap, vars := liveFakes(t, "regression-rollback")
+	code, out, stderr := runCLI(t, vars, "snapshot", "--service", snap.Target.Name())
+	if code != exitOK {
+		t.Fatalf("snapshot exit = %d; stderr: %s", code, stderr)
+	}
+	got, err := snapshot.Load([]byte(out))
+	if err != nil {
+		t.Fatalf("captured snapshot does not load: %v", err)
+	}
+	if len(got.Revisions) != len(snap.Revisions) || got.Service.Template.Memory != snap.Service.Template.Memory {
+		t.Errorf("captured %d revisions, memory %s; want %d, %s", len(got.Revisions), got.Service.Template.Memory, len(snap.Revisions), snap.Service.Template.Memory)
+	}
+	if len(got.Metrics.MemoryUtilization) != len(snap.Metrics.MemoryUtilization) {
+		t.Errorf("captured %d memory points, want %d", len(got.Metrics.MemoryUtilization), len(snap.Metrics.MemoryUtilization))
+	}
+}
+
+func TestLiveErrorsAreOneLine(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"bad service name", []string{"snapshot", "--service", "aiprod-api"}, "want projects/PROJECT/locations/LOCATION/services/SERVICE"},
+		{"unpin without service", []string{"unpin"}, "--service is required"},
+		{"plan with both inputs", []string{"plan", "--incident", "x.json", "--live", "--snapshot", "y.json"}, "exactly one of --snapshot F or --live"},
+		{"unknown command", []string{"remedy"}, `unknown command "remedy"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, stderr := runCLI(t, nil, tt.args...)
+			if code != exitError || !strings.Contains(stderr, tt.want) || strings.Count(stderr, "\n") != 1 {
+				t.Errorf("%v = exit %d, stderr %q; want exit 1 and one line containing %q", tt.args, code, stderr, tt.want)
+			}
+		})
+	}
+}
