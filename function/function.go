@@ -32,7 +32,8 @@ const (
 )
 
 func init() {
-	functions.CloudEvent(EntryPoint, Remediate)
+	// Spelled out, not EntryPoint: deploy.sh checks the staged package registers this name.
+	functions.CloudEvent("Remediate", Remediate)
 }
 
 var (

@@ -256,6 +256,14 @@ func TestAuditPublishFailsAfterApply(t *testing.T) {
 		t.Errorf("unpublished %v, want %s", st.Unpublished, key)
 	}
 	sent1 := e.notify.steps()
+	if len(sent1) == 0 {
+		t.Fatal("the rollback notified nobody; the test needs a notification sent at once")
+	}
+	for _, step := range sent1 {
+		if !st.EscalationSent(e.alert.Incident.ID, step) {
+			t.Errorf("state does not record the sent notification %s: a later run would send it again", step)
+		}
+	}
 	afterApply, gen := viewOf(e.service()), e.service().GetGeneration()
 
 	e.audit.Fail(nil)

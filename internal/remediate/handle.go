@@ -126,7 +126,10 @@ func (r *Remediator) Execute(ctx context.Context, run *Run) (audit.Event, error)
 	r.watch(snap, out, &rec)
 	ev = ev.WithID()
 	if err := r.publishAll(ctx, &rec, snap, ev); err != nil {
-		// The state on the service keeps the record; the next delivery publishes it.
+		// The state on the service keeps the record; the next delivery publishes it. The
+		// notifications this run sent are recorded all the same, or that delivery would send
+		// them again; everything else (a verdict, the published marks) it redoes.
+		r.saveState(ctx, a.Target, record{before: rec.before, st: withEscalations(rec.before, rec.st), etag: rec.etag})
 		return ev, fmt.Errorf("publish audit event: %w", err)
 	}
 	r.saveState(ctx, a.Target, rec)

@@ -124,6 +124,16 @@ func (r *Remediator) publishAll(ctx context.Context, rec *record, snap snapshot.
 	return nil
 }
 
+// withEscalations is st with the escalation steps that from records and st does not, oldest
+// first so that st keeps them newest first.
+func withEscalations(st, from state.State) state.State {
+	for i := len(from.Escalations) - 1; i >= 0; i-- {
+		e := from.Escalations[i]
+		st = st.MarkEscalated(e.Incident, e.Step, e.To, e.At)
+	}
+	return st
+}
+
 func (r *Remediator) publishEvent(ctx context.Context, ev audit.Event) error {
 	if r.Audit == nil {
 		return nil

@@ -2,7 +2,10 @@ package e2e
 
 import (
 	"encoding/base64"
+	"fmt"
+	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -127,13 +130,33 @@ func TestDuplicateDeliveries(t *testing.T) {
 	if len(ids) != n {
 		t.Fatalf("%d distinct message ids, want %d", len(ids), n)
 	}
-	ds := w.waitDeliveries(n)
+	// And one message delivered over and over, as a push endpoint sees Pub/Sub's at-least-once
+	// redeliveries: the same raw push body, the same message id, posted concurrently.
+	const same = 20
+	body := fmt.Sprintf(`{"message":{"data":%q,"messageId":"dup-1","message_id":"dup-1","publishTime":%q,"attributes":{}},"subscription":%q}`,
+		base64.StdEncoding.EncodeToString(w.incident), time.Now().UTC().Format(time.RFC3339Nano), emu.SubscriptionName("direct"))
+	var wg sync.WaitGroup
+	for range same {
+		wg.Go(func() {
+			resp, err := http.Post(baseURL+"/"+emu.TopicName(w.alertTopic), "application/json", strings.NewReader(body))
+			if err != nil {
+				t.Errorf("post push body: %v", err)
+				return
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				t.Errorf("post push body: status %d, want 200", resp.StatusCode)
+			}
+		})
+	}
+	wg.Wait()
+	ds := w.waitDeliveries(n + same)
 	for _, d := range ds {
 		if d.Err != nil {
 			t.Errorf("delivery %s = %v, want ack", d.ID, d.Err)
 		}
 	}
-	evs := w.auditEvents(func(evs []audit.Event) bool { return len(evs) >= n })
+	evs := w.auditEvents(func(evs []audit.Event) bool { return len(evs) >= n+same })
 	if got := count(evs, audit.Applied); got != 1 {
 		t.Errorf("%d applied events, want exactly 1; outcomes %v", got, outcomes(evs))
 	}
