@@ -43,15 +43,7 @@ func runApply(ctx context.Context, e env, args []string) int {
 	if err != nil {
 		return fail(e, err)
 	}
-	runner, err := pf.runner()
-	if err != nil {
-		return fail(e, err)
-	}
-	eng, cfg, err := runner.Engine(ctx, sc.Config)
-	if err != nil {
-		return fail(e, err)
-	}
-	r, closeClients, err := liveRemediator(ctx, e, cfg, eng, true)
+	r, closeClients, err := liveRemediator(ctx, e, pf, sc.Config, true)
 	if err != nil {
 		return fail(e, err)
 	}

@@ -9,8 +9,6 @@ import (
 	"github.com/runmedic/runmedic/internal/alert"
 	"github.com/runmedic/runmedic/internal/audit"
 	"github.com/runmedic/runmedic/internal/clients"
-	"github.com/runmedic/runmedic/internal/config"
-	"github.com/runmedic/runmedic/internal/policy"
 	"github.com/runmedic/runmedic/internal/remediate"
 	"github.com/runmedic/runmedic/internal/scenario"
 	"github.com/runmedic/runmedic/internal/snapshot"
@@ -19,7 +17,16 @@ import (
 // liveRemediator connects to Cloud Run and Monitoring (or the fakes the environment points at)
 // and returns a remediator with the clock as its time. Topics are connected only for commands
 // that change something, so the audit trail records CLI applies as it records the function's.
-func liveRemediator(ctx context.Context, e env, cfg config.Config, eng *policy.Engine, topics bool) (*remediate.Remediator, func(), error) {
+// The policy set and config come from pf, with overlay (a --config file's content) merged last.
+func liveRemediator(ctx context.Context, e env, pf policyFlags, overlay []byte, topics bool) (*remediate.Remediator, func(), error) {
+	runner, err := pf.runner()
+	if err != nil {
+		return nil, nil, err
+	}
+	eng, cfg, err := runner.Engine(ctx, overlay)
+	if err != nil {
+		return nil, nil, err
+	}
 	cs, err := clients.New(ctx, e.getenv, clients.Options{Topics: topics})
 	if err != nil {
 		return nil, nil, err

@@ -44,10 +44,10 @@ var commands = map[string]command{
 	"snapshot": {"Capture a live service as snapshot JSON (for plan and replay)", runSnapshot},
 	"test":     {"Run the Rego unit tests with coverage, then the scenario goldens", runTest},
 	"replay":   {"Decide every scenario in a directory; compare two policy sets", runReplay},
-	// "serve":    {"Serve the Cloud Function locally (functions framework)", runServe},
-	// "sandbox":  {"Run the whole loop locally: emulator, fakes, function, one alert", runSandbox},
-	"fakes": {"Serve fake Cloud Run and Monitoring APIs seeded from a scenario, to try --live", runFakes},
-	"unpin": {"Release a traffic pin runmedic made, through the same guard", runUnpin},
+	"serve":    {"Serve the Cloud Function locally (functions framework)", runServe},
+	"sandbox":  {"Run the whole loop locally: emulator, fakes, function, one alert", runSandbox},
+	"fakes":    {"Serve fake Cloud Run and Monitoring APIs seeded from a scenario, to try --live", runFakes},
+	"unpin":    {"Release a traffic pin runmedic made, through the same guard", runUnpin},
 }
 
 func main() {

@@ -30,21 +30,13 @@ func runUnpin(ctx context.Context, e env, args []string) int {
 	if err != nil {
 		return fail(e, err)
 	}
-	runner, err := pf.runner()
-	if err != nil {
-		return fail(e, err)
-	}
 	var overlay []byte
 	if pf.configFile != "" {
 		if overlay, err = os.ReadFile(pf.configFile); err != nil {
 			return fail(e, fmt.Errorf("read config: %w", err))
 		}
 	}
-	eng, cfg, err := runner.Engine(ctx, overlay)
-	if err != nil {
-		return fail(e, err)
-	}
-	r, closeClients, err := liveRemediator(ctx, e, cfg, eng, true)
+	r, closeClients, err := liveRemediator(ctx, e, pf, overlay, true)
 	if err != nil {
 		return fail(e, err)
 	}

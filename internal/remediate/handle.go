@@ -144,6 +144,9 @@ func (r *Remediator) Execute(ctx context.Context, run *Run) (audit.Event, error)
 func (r *Remediator) decide(ctx context.Context, snap snapshot.Snapshot, rec *record, now time.Time) (Outcome, error) {
 	v := r.verify(snap, rec, now)
 	if !v.judged {
+		if out, ok, err := r.owedRevert(snap, rec.st, now); ok || err != nil {
+			return out, err
+		}
 		return Decide(ctx, r.Policy, snap, r.Config, now)
 	}
 	rec.events = append(rec.events, v.event)

@@ -16,8 +16,9 @@ import (
 // Tick is the verify tick Cloud Scheduler sends every five minutes. For every managed service,
 // each incident runmedic is watching is handled as if Monitoring had re-notified it (so pending
 // changes are verified and due escalation steps are sent, once each), and a traffic pin that
-// holds back a newer Ready revision is reported once. Errors of one service do not stop the
-// others; they are joined.
+// holds back a newer Ready revision is reported once. A pending change whose incident closed
+// before it was judged is verified once verify_after has passed. Errors of one service do not
+// stop the others; they are joined.
 func (r *Remediator) Tick(ctx context.Context) ([]audit.Event, error) {
 	var evs []audit.Event
 	var errs []error
@@ -31,6 +32,13 @@ func (r *Remediator) Tick(ctx context.Context) ([]audit.Event, error) {
 		st, _ := state.Decode(obs.StateAnnotation) // an unreadable state watches nothing
 		for _, w := range st.Watching {
 			ev, err := r.Handle(ctx, watchedAlert(target, w))
+			evs = append(evs, ev)
+			errs = append(errs, err)
+		}
+		if p := st.Pending; p != nil && !watching(st.Watching, p.Incident) && !r.Now().Before(p.VerifyAt) {
+			// Its incident closed before the change could be judged healthy: judge it now, as
+			// the closing notification would have. Closed, it notifies nobody.
+			ev, err := r.Handle(ctx, closedAlert(target, *p))
 			evs = append(evs, ev)
 			errs = append(errs, err)
 		}
@@ -65,6 +73,28 @@ func watchedAlert(target snapshot.Target, w state.Watch) alert.Alert {
 		Incident: snapshot.Incident{
 			ID: w.Incident, State: snapshot.StateOpen, Policy: "verify-tick",
 			StartedAt: w.StartedAt, Severity: w.Severity, URL: w.URL, Labels: map[string]string{},
+		},
+		Target:   target,
+		Delivery: alert.Delivery{MessageID: "tick"},
+	}
+}
+
+// watching reports whether incident is among ws.
+func watching(ws []state.Watch, incident string) bool {
+	for _, w := range ws {
+		if w.Incident == incident {
+			return true
+		}
+	}
+	return false
+}
+
+// closedAlert stands in for the closing notification of the incident p was applied for.
+func closedAlert(target snapshot.Target, p state.Verification) alert.Alert {
+	return alert.Alert{
+		Incident: snapshot.Incident{
+			ID: p.Incident, State: snapshot.StateClosed, Policy: "verify-tick",
+			StartedAt: p.AppliedAt, Labels: map[string]string{},
 		},
 		Target:   target,
 		Delivery: alert.Delivery{MessageID: "tick"},

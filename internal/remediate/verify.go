@@ -90,16 +90,51 @@ func (r *Remediator) afterFailure(snap snapshot.Snapshot, sig signals.Signals, v
 		return out, true, err
 	case v.pending.Action == string(decision.RaiseMemory) && r.Config.Defaults.RevertOnFailedVerification:
 		d.Reason = why + "; revert it to stop the cost creeping up"
-		out, err := planFor(snap, sig, d, r.Config, now)
-		if err != nil {
-			return Outcome{}, true, err
-		}
-		out.Plan.Changes = revertChanges(snap, v.pending.Changes)
-		out.Plan = guard.Check(out.Plan, snap, r.Config, now)
-		out.Step = "revert"
-		return out, true, nil
+		out, err := r.revert(snap, sig, d, v.pending.Changes, now)
+		return out, true, err
 	}
 	return Outcome{}, false, nil
+}
+
+// owedRevert is the revert a failed memory raise still owes when the guard refused it at
+// verification time (the cooldown usually outlasts verify_after): while the newest recorded
+// action is that raise, for this incident, failed, and the live template still holds what it
+// set, every run plans the revert again instead of asking the policy, so it lands on the first
+// run after the cooldown and no other change for the incident gets in before it. ok is false
+// when nothing is owed.
+func (r *Remediator) owedRevert(snap snapshot.Snapshot, st state.State, now time.Time) (Outcome, bool, error) {
+	if !r.Config.Defaults.RevertOnFailedVerification || len(st.Actions) == 0 {
+		return Outcome{}, false, nil
+	}
+	a := st.Actions[0]
+	if a.Incident != snap.Incident.ID || a.Action != string(decision.RaiseMemory) || a.Outcome != state.OutcomeFailed ||
+		len(revertChanges(snap, a.Changes)) == 0 {
+		return Outcome{}, false, nil
+	}
+	sig, err := signals.Compute(snap, r.Config.Defaults)
+	if err != nil {
+		return Outcome{}, true, fmt.Errorf("compute signals: %w", err)
+	}
+	d := decision.Decision{
+		Action: decision.Escalate, Diagnosis: decision.Unknown, Policy: "runmedic.verify",
+		Reason:   fmt.Sprintf("%s applied %s did not help; revert it to stop the cost creeping up", a.Action, a.At.Format(time.RFC3339)),
+		Evidence: []string{fmt.Sprintf("%s for incident %s recorded as %s", a.Action, a.Incident, a.Outcome)},
+	}
+	out, err := r.revert(snap, sig, d, a.Changes, now)
+	return out, true, err
+}
+
+// revert plans undoing the memory and CPU changes of a raise, checked by the same guard as
+// every other change.
+func (r *Remediator) revert(snap snapshot.Snapshot, sig signals.Signals, d decision.Decision, applied []snapshot.Change, now time.Time) (Outcome, error) {
+	out, err := planFor(snap, sig, d, r.Config, now)
+	if err != nil {
+		return Outcome{}, err
+	}
+	out.Plan.Changes = revertChanges(snap, applied)
+	out.Plan = guard.Check(out.Plan, snap, r.Config, now)
+	out.Step = "revert"
+	return out, nil
 }
 
 // revertChanges undoes the memory and CPU changes of a raise, against the live template. A

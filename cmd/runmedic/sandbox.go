@@ -1,0 +1,335 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"cloud.google.com/go/run/apiv2/runpb"
+	"github.com/GoogleCloudPlatform/functions-framework-go/functions"
+	"github.com/cloudevents/sdk-go/v2/event"
+
+	"github.com/runmedic/runmedic/function"
+	"github.com/runmedic/runmedic/internal/audit"
+	"github.com/runmedic/runmedic/internal/cloudrun"
+	"github.com/runmedic/runmedic/internal/cloudruntest"
+	"github.com/runmedic/runmedic/internal/monitoring"
+	"github.com/runmedic/runmedic/internal/monitoringtest"
+	"github.com/runmedic/runmedic/internal/plan"
+	"github.com/runmedic/runmedic/internal/pubsubtest"
+	"github.com/runmedic/runmedic/internal/remediate"
+	"github.com/runmedic/runmedic/internal/scenario"
+)
+
+// sandboxWait bounds the wait for the function to handle the alert and publish its audit event.
+const sandboxWait = 60 * time.Second
+
+// sandboxEntry is the name the sandbox's handler is served under. The framework serves one
+// function per process, chosen by name when it starts; the handler behind the name is set per
+// run, so the sandbox never depends on the process environment the Remediate entry reads.
+const sandboxEntry = "RemediateSandbox"
+
+var (
+	sandboxOnce    sync.Once
+	sandboxHandler atomic.Pointer[function.Handler]
+)
+
+// Topic and subscription ids the sandbox creates in the emulator.
+const (
+	alertTopic = "runmedic-alerts"
+	auditTopic = "runmedic-audit"
+	auditSub   = "runmedic-audit-pull"
+	notifyTop  = "runmedic-notify"
+	pushSub    = "runmedic-alerts-push"
+)
+
+func runSandbox(ctx context.Context, e env, args []string) int {
+	fs := newFlags(e, "sandbox", "[--scenario DIR]",
+		"Run the whole loop on this machine: the Pub/Sub emulator, fake Cloud Run and Monitoring\n"+
+			"seeded from a scenario (its times moved to now), and the function served by the functions\n"+
+			"framework behind a push subscription. One alert is published; the plan, the change the\n"+
+			"fake Cloud Run received and the audit event are printed; everything is stopped.\n"+
+			"Needs the Google Cloud CLI with the pubsub-emulator component and a Java runtime.")
+	dir := fs.String("scenario", filepath.Join("tests", "scenarios", "insufficient-memory"), "scenario folder (incident.json, snapshot.json)")
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	if err := sandbox(ctx, e, *dir); err != nil {
+		return fail(e, err)
+	}
+	return exitOK
+}
+
+// sandbox runs one alert through the local loop. Every component it starts is stopped before it
+// returns, on success, failure or cancellation, except the framework's HTTP server, which the
+// framework cannot stop: it ends with the process.
+func sandbox(ctx context.Context, e env, dir string) error {
+	sc, err := scenario.Load(dir)
+	if err != nil {
+		return err
+	}
+	snap, err := sc.Prepare()
+	if err != nil {
+		return err
+	}
+	a, err := sc.Alert()
+	if err != nil {
+		return err
+	}
+	shift := time.Now().UTC().Truncate(time.Minute).Sub(snap.CapturedAt)
+	snap = snap.Shifted(shift)
+	incident, err := shiftIncident(sc.Incident, shift)
+	if err != nil {
+		return err
+	}
+	runner, err := policyFlags{}.runner()
+	if err != nil {
+		return err
+	}
+	eng, cfg, err := runner.Engine(ctx, sc.Config)
+	if err != nil {
+		return err
+	}
+
+	fmt.Fprintln(e.stderr, "Starting the Pub/Sub emulator…")
+	emu, err := pubsubtest.Start(ctx, a.Target.Project)
+	if err != nil {
+		return err
+	}
+	defer emu.Close()
+	runFake, err := cloudruntest.Start()
+	if err != nil {
+		return fmt.Errorf("start fake cloud run: %w", err)
+	}
+	defer runFake.Close()
+	monFake, err := monitoringtest.Start()
+	if err != nil {
+		return err
+	}
+	defer monFake.Close()
+	if err := runFake.SeedFromSnapshot(snap); err != nil {
+		return err
+	}
+	monFake.SeedFromSnapshot(snap)
+
+	runClient, err := cloudrun.New(ctx, runFake.ClientOptions()...)
+	if err != nil {
+		return err
+	}
+	defer runClient.Close()
+	monClient, err := monitoring.New(ctx, monFake.ClientOptions()...)
+	if err != nil {
+		return err
+	}
+	defer monClient.Close()
+	for _, t := range []string{alertTopic, auditTopic, notifyTop} {
+		if err := emu.CreateTopic(ctx, t); err != nil {
+			return err
+		}
+	}
+	if err := emu.CreatePullSubscription(ctx, auditSub, auditTopic); err != nil {
+		return err
+	}
+	auditPub, err := audit.NewPublisher(ctx, emu.Project(), emu.TopicName(auditTopic), emu.ClientOptions()...)
+	if err != nil {
+		return err
+	}
+	defer auditPub.Close()
+	notifyPub, err := audit.NewPublisher(ctx, emu.Project(), emu.TopicName(notifyTop), emu.ClientOptions()...)
+	if err != nil {
+		return err
+	}
+	defer notifyPub.Close()
+
+	log := audit.NewLogger(e.stderr)
+	r := &remediate.Remediator{
+		Policy: eng, Config: cfg, Observer: runClient, Applier: runClient, Metrics: monClient,
+		Audit: auditPub, Notify: notifyPub, Log: log, Now: time.Now,
+	}
+	sandboxHandler.Store(&function.Handler{
+		Remediator: r, Log: log, MaxEventAge: cfg.Defaults.MaxEventAge.Duration,
+		Project: emu.Project(), Now: time.Now,
+	})
+	defer sandboxHandler.Store(nil)
+	url, err := serveSandbox(ctx)
+	if err != nil {
+		return err
+	}
+	endpoint := url + "/" + emu.TopicName(alertTopic)
+	if err := emu.CreatePushSubscription(ctx, pushSub, alertTopic, endpoint); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stderr, "Function on %s; alerts pushed to %s\n", url, endpoint)
+
+	// The plan the function is about to make: the same observation and decision, read-only.
+	live, _, _, err := r.Observe(ctx, a, time.Now())
+	if err != nil {
+		return fmt.Errorf("observe %s: %w", a.Target.Name(), err)
+	}
+	out, err := remediate.Decide(ctx, eng, live, cfg, live.CapturedAt)
+	if err != nil {
+		return err
+	}
+	before := runFake.Service(snap.Target.Name())
+
+	id, err := emu.Publish(ctx, alertTopic, incident, nil)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stderr, "Published incident %s as message %s\n", a.Incident.ID, id)
+	msgs, err := emu.Pull(ctx, auditSub, 1, sandboxWait)
+	if err != nil {
+		return err
+	}
+	if len(msgs) == 0 {
+		if ctx.Err() != nil {
+			return errors.New("interrupted before the audit event arrived")
+		}
+		return fmt.Errorf("no audit event within %s; the function's log above says why", sandboxWait)
+	}
+	after := runFake.Service(snap.Target.Name())
+
+	fmt.Fprintln(e.stdout, "== Plan")
+	if err := plan.RenderText(e.stdout, out.Plan, plan.TextOptions{Color: e.stdoutIsTerminal && e.getenv("NO_COLOR") == ""}); err != nil {
+		return err
+	}
+	fmt.Fprintln(e.stdout, "\n== Change received by Cloud Run (fake)")
+	printChange(e, before, after)
+	fmt.Fprintln(e.stdout, "\n== Audit event")
+	var pretty bytes.Buffer
+	if err := json.Indent(&pretty, msgs[0].Data, "", "  "); err != nil {
+		return fmt.Errorf("audit event %s: %w", msgs[0].Data, err)
+	}
+	fmt.Fprintln(e.stdout, pretty.String())
+	return nil
+}
+
+// serveSandbox serves the sandbox handler through the functions framework on a free loopback
+// port. The function is registered once per process.
+func serveSandbox(ctx context.Context) (string, error) {
+	sandboxOnce.Do(func() {
+		functions.CloudEvent(sandboxEntry, func(ctx context.Context, ev event.Event) error {
+			h := sandboxHandler.Load()
+			if h == nil {
+				return errors.New("sandbox: no handler")
+			}
+			return h.Event(ctx, ev)
+		})
+	})
+	var last error
+	for range 3 { // a port found free can be taken before the framework binds it
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return "", fmt.Errorf("find free port: %w", err)
+		}
+		port := l.Addr().(*net.TCPAddr).Port
+		l.Close()
+		url, _, err := startFramework(ctx, sandboxEntry, port)
+		if err == nil {
+			return url, nil
+		}
+		last = err
+	}
+	return "", last
+}
+
+// printChange shows what the fake Cloud Run service looks like before and after the run.
+func printChange(e env, before, after *runpb.Service) {
+	if before == nil || after == nil {
+		fmt.Fprintln(e.stdout, "  (service not found)")
+		return
+	}
+	rows := []struct{ name, b, a string }{
+		{"memory", limit(before, "memory"), limit(after, "memory")},
+		{"cpu", limit(before, "cpu"), limit(after, "cpu")},
+		{"max_concurrency", fmt.Sprint(before.GetTemplate().GetMaxInstanceRequestConcurrency()), fmt.Sprint(after.GetTemplate().GetMaxInstanceRequestConcurrency())},
+		{"image", image(before), image(after)},
+		{"traffic", traffic(before), traffic(after)},
+		{"latest_ready_revision", short(before.GetLatestReadyRevision()), short(after.GetLatestReadyRevision())},
+		{"generation", fmt.Sprint(before.GetGeneration()), fmt.Sprint(after.GetGeneration())},
+	}
+	for _, r := range rows {
+		mark := " "
+		if r.b != r.a {
+			mark = "~"
+		}
+		if r.b == r.a {
+			fmt.Fprintf(e.stdout, "  %s %-22s %s\n", mark, r.name, r.a)
+		} else {
+			fmt.Fprintf(e.stdout, "  %s %-22s %s -> %s\n", mark, r.name, r.b, r.a)
+		}
+	}
+	if before.GetLatestCreatedRevision() != after.GetLatestCreatedRevision() {
+		fmt.Fprintf(e.stdout, "  new revision: %s\n", short(after.GetLatestCreatedRevision()))
+	} else {
+		fmt.Fprintln(e.stdout, "  no new revision")
+	}
+}
+
+func serving(svc *runpb.Service) *runpb.Container {
+	cs := svc.GetTemplate().GetContainers()
+	for _, c := range cs {
+		if len(c.GetPorts()) > 0 {
+			return c
+		}
+	}
+	if len(cs) > 0 {
+		return cs[0]
+	}
+	return nil
+}
+
+func limit(svc *runpb.Service, name string) string {
+	return serving(svc).GetResources().GetLimits()[name]
+}
+
+func image(svc *runpb.Service) string { return serving(svc).GetImage() }
+
+func traffic(svc *runpb.Service) string {
+	var parts []string
+	for _, t := range svc.GetTraffic() {
+		if t.GetType() == runpb.TrafficTargetAllocationType_TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST {
+			parts = append(parts, fmt.Sprintf("LATEST %d%%", t.GetPercent()))
+		} else {
+			parts = append(parts, fmt.Sprintf("%s %d%%", short(t.GetRevision()), t.GetPercent()))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+func short(name string) string { return name[strings.LastIndexByte(name, '/')+1:] }
+
+// shiftIncident moves a notification's started_at and ended_at (Unix seconds) by d and leaves
+// everything else as it was written.
+func shiftIncident(raw []byte, d time.Duration) ([]byte, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var n map[string]any
+	if err := dec.Decode(&n); err != nil {
+		return nil, fmt.Errorf("shift incident: %w", err)
+	}
+	inc, ok := n["incident"].(map[string]any)
+	if !ok {
+		return raw, nil
+	}
+	for _, k := range []string{"started_at", "ended_at"} {
+		v, ok := inc[k].(json.Number)
+		if !ok {
+			continue
+		}
+		sec, err := v.Int64()
+		if err != nil {
+			return nil, fmt.Errorf("shift incident: %s %q: %w", k, v, err)
+		}
+		inc[k] = sec + int64(d/time.Second)
+	}
+	return json.Marshal(n)
+}
