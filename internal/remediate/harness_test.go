@@ -176,9 +176,10 @@ type env struct {
 // newEnv seeds fresh fakes from scenario name. overlay, when not nil, replaces the scenario's
 // own config.yaml.
 //
-// Every time in the scenario is shifted so that captured_at becomes a whole minute shortly
-// after the wall clock: revisions the Cloud Run fake creates carry wall-clock times, so they
-// must not be older than the scenario's revisions nor newer than the remediator's clock.
+// Every time in the scenario is shifted so that captured_at becomes the whole minute one to
+// two minutes before the wall clock: revisions the Cloud Run fake creates carry wall-clock
+// times, so they come after everything in the scenario and after the start of the clock, as
+// they would in production.
 func newEnv(t *testing.T, name string, overlay []byte) *env {
 	t.Helper()
 	sc, err := scenario.Load(filepath.Join(scenarioRoot, name))
@@ -197,7 +198,7 @@ func newEnv(t *testing.T, name string, overlay []byte) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t0 := time.Now().UTC().Truncate(time.Minute).Add(2 * time.Minute)
+	t0 := time.Now().UTC().Truncate(time.Minute).Add(-time.Minute)
 	shift := t0.Sub(fixture.CapturedAt)
 	snap := fixture.Shifted(shift)
 	a.Incident = snap.Incident

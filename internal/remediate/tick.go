@@ -120,7 +120,7 @@ func (r *Remediator) checkPin(ctx context.Context, target snapshot.Target) (audi
 		r.saveState(ctx, target, rec)
 		return audit.Event{}, false, nil
 	}
-	newer := newerReady(obs.Revisions, pin.Revision)
+	newer := newerReady(obs.Revisions, *pin)
 	step := "pin@" + newer
 	if newer == "" || r.Notify == nil || st.EscalationSent(pin.Incident, step) {
 		return audit.Event{}, false, nil
@@ -154,16 +154,12 @@ func pinHolds(traffic []snapshot.TrafficTarget, revision string) bool {
 	return len(traffic) == 1 && traffic[0].Type == snapshot.TrafficRevision && traffic[0].Revision == revision && traffic[0].Percent == 100
 }
 
-// newerReady is the newest Ready revision created after revision, "" if none.
-func newerReady(revs []snapshot.Revision, revision string) string {
-	var pinned time.Time
-	for _, r := range revs {
-		if r.Name == revision {
-			pinned = r.CreatedAt
-		}
-	}
+// newerReady is the newest Ready revision created after the pin was set, "" if none. Revisions
+// older than the pin, such as the one a rollback moved traffic away from, are no deploy held
+// back.
+func newerReady(revs []snapshot.Revision, pin state.Pin) string {
 	for _, r := range revs { // newest first
-		if r.Ready && r.Name != revision && r.CreatedAt.After(pinned) {
+		if r.Ready && r.Name != pin.Revision && r.CreatedAt.After(pin.Since) {
 			return r.Name
 		}
 	}

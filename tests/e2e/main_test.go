@@ -15,11 +15,9 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"strconv"
 	"sync"
-	"time"
-
 	"testing"
+	"time"
 
 	"github.com/GoogleCloudPlatform/functions-framework-go/funcframework"
 	"github.com/GoogleCloudPlatform/functions-framework-go/functions"
@@ -152,6 +150,3 @@ func (r *route) Deliveries() []delivery {
 	defer r.mu.Unlock()
 	return append([]delivery(nil), r.deliveries...)
 }
-
-// itoa is strconv.Itoa, short for building names.
-func itoa(i int) string { return strconv.Itoa(i) }
