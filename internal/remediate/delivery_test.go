@@ -28,6 +28,7 @@ func TestSecondDeliveryChangesNothing(t *testing.T) {
 			continue
 		}
 		t.Run(sc.Name, func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, sc.Name, nil)
 			if _, err := e.handle(); err != nil {
 				t.Fatalf("first Handle: %v", err)

@@ -49,6 +49,7 @@ func actionable(t *testing.T) []scenario.Scenario {
 func TestHandleMatchesOfflinePlan(t *testing.T) {
 	for _, sc := range actionable(t) {
 		t.Run(sc.Name, func(t *testing.T) {
+			t.Parallel()
 			want := offline(t, sc)
 			if want.Err != nil {
 				t.Fatalf("offline plan: %v", want.Err)

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"google.golang.org/grpc/codes"
@@ -62,11 +63,11 @@ func faultCases() []faultCase {
 			func(f *fleet) { f.audit.setFail(nil) }})
 	}
 	cs = append(cs,
-		faultCase{"Cloud Run", "operation", "slow (done after 3 polls)",
-			func(f *fleet) { f.run.SetOperationPolls(3) },
+		faultCase{"Cloud Run", "operation", "slow (done after 2 polls)",
+			func(f *fleet) { f.run.SetOperationPolls(2) },
 			func(f *fleet) { f.run.SetOperationPolls(0) }},
 		faultCase{"Cloud Run", "GetOperation", "UNAVAILABLE while the update runs",
-			func(f *fleet) { f.run.SetOperationPolls(1); f.run.FailNext("GetOperation", codes.Unavailable, 10) },
+			func(f *fleet) { f.run.SetOperationPolls(1); f.run.FailNext("GetOperation", codes.Unavailable, 2) },
 			func(f *fleet) { f.run.SetOperationPolls(0); f.run.FailNext("GetOperation", codes.OK, 0) }},
 		faultCase{"Cloud Run", "operation", "fails after it started (revision never Ready)",
 			func(f *fleet) { f.run.SetRevisionReadyFailure(f.name(f.services[0])) },
@@ -92,7 +93,9 @@ func TestFaultMatrix(t *testing.T) {
 	b.WriteString("| component | call | fault | 1st delivery | logged (severity outcome error) | redelivery | new revisions | applied events | state |\n")
 	b.WriteString("| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
 	for _, c := range faultCases() {
+		start := time.Now()
 		row := runFault(t, c)
+		t.Logf("%s %s %s: %s", c.component, c.call, c.fault, time.Since(start).Round(time.Millisecond))
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %d | %d | %s |\n",
 			c.component, c.call, c.fault, row.first, row.logged, row.second, row.revisions, row.applied, row.consistent)
 		if row.revisions > 1 || row.applied > 1 || row.consistent != "consistent" {

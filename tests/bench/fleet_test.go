@@ -98,9 +98,9 @@ func newFleet(tb testing.TB, o fleetOptions) *fleet {
 	f := &fleet{
 		tb: tb, run: cloudruntest.New(tb), mon: monitoringtest.New(tb),
 		audit: &sink{keep: !o.countOnly}, notify: &sink{keep: !o.countOnly},
-		updates: &updateLog{first: map[string]time.Time{}},
-		log:     &lockedBuffer{},
-		topic:   fmt.Sprintf("bench-%d", fleetSeq.Add(1)),
+		updates:  &updateLog{first: map[string]time.Time{}},
+		log:      &lockedBuffer{},
+		topic:    fmt.Sprintf("bench-%d", fleetSeq.Add(1)),
 		incident: map[string]string{},
 		client: &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{
 			MaxIdleConns: 64, MaxIdleConnsPerHost: 64,
