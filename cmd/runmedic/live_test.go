@@ -83,7 +83,10 @@ func TestLiveApplyMatchesPlanOnce(t *testing.T) {
 	}
 	st, err := state.Decode(svc.GetAnnotations()[state.Annotation])
 	if err != nil || len(st.Actions) != 1 || st.Actions[0].Action != "raise_memory" {
-		t.Errorf("state after apply = %+v (err %v), want one raise_memory action", st.Actions, err)
+		t.Fatalf("state after apply = %+v (err %v), want one raise_memory action", st.Actions, err)
+	}
+	if rev := st.Actions[0].Revision; rev == "" || rev != svc.GetLatestReadyRevision()[strings.LastIndex(svc.GetLatestReadyRevision(), "/")+1:] {
+		t.Errorf("recorded revision = %q, want the new latest ready revision %q", rev, svc.GetLatestReadyRevision())
 	}
 	revisions := len(srv.Revisions(name))
 

@@ -196,6 +196,9 @@ func TestRevisionNeverReady(t *testing.T) {
 	e.run.SetRevisionReadyFailure(e.name())
 
 	ev, err := e.handle()
+	if !errors.Is(err, cloudrun.ErrRevisionNotReady) {
+		t.Errorf("Handle error = %v, want it to wrap cloudrun.ErrRevisionNotReady", err)
+	}
 	if !remediate.IsPermanent(err) {
 		t.Fatalf("Handle: %v, want a permanent error: retrying the same change fails the same way", err)
 	}

@@ -90,6 +90,7 @@ func (r *Remediator) Execute(ctx context.Context, run *Run) (audit.Event, error)
 	}
 	ev = describe(ev, out, snap.History)
 
+	var applyErr error // a change that landed but failed: acked, and the cause kept for errors.Is
 	if out.Plan.Applyable {
 		next := r.recordAction(rec.st, snap, out, now)
 		ann, err := state.Encode(next)
@@ -103,7 +104,7 @@ func (r *Remediator) Execute(ctx context.Context, run *Run) (audit.Event, error)
 		case errors.Is(err, cloudrun.ErrRevisionNotReady):
 			// The update landed but its revision failed: Cloud Run keeps traffic where it was.
 			// Record the failure, escalate, ack: retrying the same change would fail the same way.
-			ev.Applied, ev.Outcome, ev.Error = true, audit.Failed, err.Error()
+			ev.Applied, ev.Outcome, ev.Error, applyErr = true, audit.Failed, err.Error(), err
 			ev.Result = &audit.Result{Revision: res.Revision, Operation: res.Operation, Ready: false}
 			rec.before, rec.st, rec.etag = next, next.Resolve(state.OutcomeFailed), res.Service.Etag
 			out.Decision.Action = decision.Escalate // every ladder step is now unconditional
@@ -113,6 +114,9 @@ func (r *Remediator) Execute(ctx context.Context, run *Run) (audit.Event, error)
 			ev.Applied, ev.Outcome = true, audit.Applied
 			ev.Result = &audit.Result{Revision: res.Revision, Operation: res.Operation, Ready: res.Ready}
 			rec.before, rec.st, rec.etag = next, next, res.Service.Etag
+			if res.Revision != "" {
+				rec.st = next.WithRevision(a.Incident.ID, out.Step, res.Revision)
+			}
 		}
 	}
 
@@ -133,8 +137,8 @@ func (r *Remediator) Execute(ctx context.Context, run *Run) (audit.Event, error)
 		return ev, fmt.Errorf("publish audit event: %w", err)
 	}
 	r.saveState(ctx, a.Target, rec)
-	if ev.Outcome == audit.Failed {
-		return ev, permanent(errors.New(ev.Error))
+	if applyErr != nil {
+		return ev, permanent(applyErr)
 	}
 	return ev, nil
 }

@@ -187,6 +187,22 @@ func (s State) Resolve(outcome string) State {
 	return out
 }
 
+// WithRevision records the revision that the newest (incident, action) created, on the action
+// and on its pending verification: Cloud Run names it only once the change is applied.
+func (s State) WithRevision(incident, action, revision string) State {
+	out := s.clone()
+	for i, a := range out.Actions {
+		if a.Incident == incident && a.Action == action {
+			out.Actions[i].Revision = revision
+			break
+		}
+	}
+	if p := out.Pending; p != nil && p.Incident == incident && p.Action == action && p.Revision == "" {
+		p.Revision = revision
+	}
+	return out
+}
+
 // MarkPublished removes keys from Unpublished once their audit events are published.
 func (s State) MarkPublished(keys ...string) State {
 	out := s.clone()

@@ -183,3 +183,15 @@ func TestWatch(t *testing.T) {
 		t.Errorf("len(Watching) = %d, want the bound %d", got, MaxWatching)
 	}
 }
+
+func TestWithRevision(t *testing.T) {
+	s := State{}.Record(snapshot.Action{Incident: "inc-a", Action: "raise_memory", At: t0})
+	s.Pending = &Verification{Incident: "inc-a", Action: "raise_memory", AppliedAt: t0}
+	got := s.WithRevision("inc-a", "raise_memory", "api-00043-xyz")
+	if got.Actions[0].Revision != "api-00043-xyz" || got.Pending.Revision != "api-00043-xyz" {
+		t.Errorf("WithRevision: action %q, pending %q; want both api-00043-xyz", got.Actions[0].Revision, got.Pending.Revision)
+	}
+	if s.Actions[0].Revision != "" || s.Pending.Revision != "" {
+		t.Error("WithRevision changed its receiver")
+	}
+}
