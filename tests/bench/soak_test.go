@@ -18,12 +18,12 @@ import (
 // with the number of deliveries.
 const soakHeapBound = 64.0 // MiB
 
-// soakSize is 50,000 deliveries when RUNMEDIC_SOAK=1 (tests/bench/run.sh), 300 otherwise.
+// soakSize is 50,000 deliveries when RUNMEDIC_SOAK=1 (tests/bench/run.sh), 150 otherwise.
 func soakSize() int {
 	if os.Getenv("RUNMEDIC_SOAK") == "1" {
 		return 50_000
 	}
-	return 300
+	return 150
 }
 
 // TestSoak hands deliveries straight to function.Handler.Event in-process: ten services, a new
