@@ -20,6 +20,7 @@ func (r *Remediator) sendDue(ctx context.Context, snap snapshot.Snapshot, out Ou
 		return 0, nil
 	}
 	sent := 0
+	told := map[string]bool{} // a recipient with two steps due at once gets one message
 	for _, n := range out.Plan.Notifications {
 		after, err := time.ParseDuration(n.After)
 		if err != nil {
@@ -32,6 +33,10 @@ func (r *Remediator) sendDue(ctx context.Context, snap snapshot.Snapshot, out Ou
 		case rec.st.EscalationSent(snap.Incident.ID, step):
 			continue // sent by an earlier delivery or tick
 		case after > 0 && out.Decision.Action != decision.Escalate && r.recovering(rec.st, out, now):
+			continue
+		}
+		if told[n.To] {
+			rec.st = rec.st.MarkEscalated(snap.Incident.ID, step, n.To, now)
 			continue
 		}
 		msg := audit.Notification{
@@ -54,6 +59,7 @@ func (r *Remediator) sendDue(ctx context.Context, snap snapshot.Snapshot, out Ou
 			return sent, fmt.Errorf("publish notification to %s: %w", n.To, err)
 		}
 		rec.st = rec.st.MarkEscalated(snap.Incident.ID, step, n.To, now)
+		told[n.To] = true
 		sent++
 	}
 	return sent, nil
