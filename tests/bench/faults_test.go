@@ -189,7 +189,10 @@ func ackOrRetry(status int) string {
 	return fmt.Sprintf("retry (HTTP %d)", status)
 }
 
-var codeRE = regexp.MustCompile(`code = (\w+)`)
+var (
+	codeRE     = regexp.MustCompile(`code = (\w+)`)
+	revisionRE = regexp.MustCompile(`svc-\d+-\d+-[a-z0-9]+`) // generated names vary
+)
 
 // logLine is the part of a log line the matrix shows.
 type logLine struct {
@@ -247,6 +250,7 @@ func shorten(s string) string {
 	if i := strings.LastIndex(s, ": "); i >= 0 {
 		s = s[i+2:]
 	}
+	s = revisionRE.ReplaceAllString(s, "REVISION")
 	if len(s) > 60 {
 		s = s[:60] + "…"
 	}

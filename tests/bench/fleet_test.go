@@ -141,17 +141,7 @@ func newFleet(tb testing.TB, o fleetOptions) *fleet {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	opts := append(f.run.ClientOptions(), option.WithGRPCDialOption(grpc.WithChainUnaryInterceptor(f.updates.intercept)))
-	runClient, err := cloudrun.New(ctx, opts...)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { runClient.Close() })
-	monClient, err := monitoring.New(ctx, f.mon.ClientOptions()...)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { monClient.Close() })
+	runClient, monClient := f.clients(f.run, f.mon)
 
 	var w io.Writer = f.log
 	if o.quiet {
@@ -171,6 +161,23 @@ func newFleet(tb testing.TB, o fleetOptions) *fleet {
 	routes.Store(source, f)
 	tb.Cleanup(func() { routes.Delete(source) })
 	return f
+}
+
+// clients connects real Cloud Run and Monitoring clients to the fakes; they close with the test.
+func (f *fleet) clients(run *cloudruntest.Server, mon *monitoringtest.Server) (*cloudrun.Client, *monitoring.Client) {
+	ctx := context.Background()
+	opts := append(run.ClientOptions(), option.WithGRPCDialOption(grpc.WithChainUnaryInterceptor(f.updates.intercept)))
+	runClient, err := cloudrun.New(ctx, opts...)
+	if err != nil {
+		f.tb.Fatal(err)
+	}
+	f.tb.Cleanup(func() { runClient.Close() })
+	monClient, err := monitoring.New(ctx, mon.ClientOptions()...)
+	if err != nil {
+		f.tb.Fatal(err)
+	}
+	f.tb.Cleanup(func() { monClient.Close() })
+	return runClient, monClient
 }
 
 // shiftStart moves the notification's started_at by d.
