@@ -356,6 +356,7 @@ func TestIsRetryable(t *testing.T) {
 		{status.Error(codes.DeadlineExceeded, "x"), true},
 		{status.Error(codes.ResourceExhausted, "x"), true},
 		{status.Error(codes.Internal, "x"), true},
+		{status.Error(codes.Aborted, "read aborted"), true},
 		{context.DeadlineExceeded, true},
 		{status.Error(codes.PermissionDenied, "x"), false},
 		{status.Error(codes.NotFound, "x"), false},

@@ -13,7 +13,7 @@ import (
 //
 //	ErrConflict          ABORTED, FAILED_PRECONDITION, or an etag that moved since observe:
 //	                     re-read the service and re-plan (bounded), then retry via redelivery.
-//	IsRetryable          UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, INTERNAL, or the
+//	IsRetryable          UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, INTERNAL, ABORTED on a read, or the
 //	                     caller's own deadline: nothing changed for sure; return the error so
 //	                     Pub/Sub redelivers. The adapter never retries a write itself.
 //	ErrRevisionNotReady  the update landed but its new revision failed: traffic stays on the old
@@ -37,6 +37,10 @@ func IsRetryable(err error) bool {
 	}
 	switch status.Code(err) {
 	case codes.Unavailable, codes.DeadlineExceeded, codes.ResourceExhausted, codes.Internal:
+		return true
+	case codes.Aborted:
+		// On a read (an update's ABORTED is ErrConflict, handled above): the server gave up
+		// on a transaction of its own; the same read may succeed later.
 		return true
 	}
 	return false

@@ -7,6 +7,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	gax "github.com/googleapis/gax-go/v2"
+	"google.golang.org/grpc/codes"
 	"slices"
 	"strconv"
 	"sync"
@@ -147,6 +149,19 @@ func Filter(metric string, target snapshot.Target) string {
 		" AND resource.labels.location = " + strconv.Quote(target.Location)
 }
 
+// readOpts bound each page read: quick retries on UNAVAILABLE for at most 10 s, then the error
+// goes back to the caller (from the function, to Pub/Sub for redelivery). The library's default
+// retries for up to 90 s, too long inside one delivery.
+func readOpts() []gax.CallOption {
+	return []gax.CallOption{
+		gax.WithTimeout(10 * time.Second),
+		gax.WithRetry(func() gax.Retryer {
+			return gax.OnCodes([]codes.Code{codes.Unavailable},
+				gax.Backoff{Initial: 50 * time.Millisecond, Max: 500 * time.Millisecond, Multiplier: 2})
+		}),
+	}
+}
+
 // list reads every page of one query and returns its points oldest first, one per minute.
 func (c *Client) list(ctx context.Context, q query, target snapshot.Target, interval *monitoringpb.TimeInterval) ([]snapshot.Point, error) {
 	it := c.mc.ListTimeSeries(ctx, &monitoringpb.ListTimeSeriesRequest{
@@ -160,7 +175,7 @@ func (c *Client) list(ctx context.Context, q query, target snapshot.Target, inte
 			GroupByFields:      q.groupBy,
 		},
 		View: monitoringpb.ListTimeSeriesRequest_FULL,
-	})
+	}, readOpts()...)
 	byMinute := map[time.Time]float64{}
 	for {
 		ts, err := it.Next()

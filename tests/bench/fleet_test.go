@@ -142,6 +142,7 @@ func newFleet(tb testing.TB, o fleetOptions) *fleet {
 		tb.Fatal(err)
 	}
 	runClient, monClient := f.clients(f.run, f.mon)
+	tb.Cleanup(func() { runClient.Close(); monClient.Close() })
 
 	var w io.Writer = f.log
 	if o.quiet {
@@ -163,7 +164,7 @@ func newFleet(tb testing.TB, o fleetOptions) *fleet {
 	return f
 }
 
-// clients connects real Cloud Run and Monitoring clients to the fakes; they close with the test.
+// clients connects real Cloud Run and Monitoring clients to the fakes; the caller closes them.
 func (f *fleet) clients(run *cloudruntest.Server, mon *monitoringtest.Server) (*cloudrun.Client, *monitoring.Client) {
 	ctx := context.Background()
 	opts := append(run.ClientOptions(), option.WithGRPCDialOption(grpc.WithChainUnaryInterceptor(f.updates.intercept)))
@@ -171,12 +172,11 @@ func (f *fleet) clients(run *cloudruntest.Server, mon *monitoringtest.Server) (*
 	if err != nil {
 		f.tb.Fatal(err)
 	}
-	f.tb.Cleanup(func() { runClient.Close() })
 	monClient, err := monitoring.New(ctx, mon.ClientOptions()...)
 	if err != nil {
+		runClient.Close()
 		f.tb.Fatal(err)
 	}
-	f.tb.Cleanup(func() { monClient.Close() })
 	return runClient, monClient
 }
 

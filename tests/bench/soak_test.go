@@ -47,6 +47,15 @@ func soakSize() int {
 func TestSoak(t *testing.T) {
 	n := soakSize()
 	f := newFleet(t, fleetOptions{services: stormServices, countOnly: true, quiet: true})
+	// Recycled fakes and clients are closed by the next recycle or here, and referenced by no
+	// cleanup in between, so that nothing keeps them alive.
+	t.Cleanup(func() {
+		if c, ok := f.r.Metrics.(interface{ Close() error }); ok {
+			c.Close()
+		}
+		f.run.Close()
+		f.mon.Close()
+	})
 	ctx := context.Background()
 	var early, peak float64
 	sample := max(n/10, 1)
@@ -120,7 +129,7 @@ func writeHeapProfile(t *testing.T, path string) {
 // recycle replaces the fleet's fakes with fresh ones seeded from the fixture and points the
 // remediator at them through new clients. The remediator, its policy and its locks stay.
 func (f *fleet) recycle() {
-	old := f.r.Observer
+	oldRun, oldMon := f.r.Observer, f.r.Metrics
 	run, err := cloudruntest.Start()
 	if err != nil {
 		f.tb.Fatal(err)
@@ -147,11 +156,12 @@ func (f *fleet) recycle() {
 	}
 	runClient, monClient := f.clients(run, mon)
 	f.r.Observer, f.r.Applier, f.r.Metrics = runClient, runClient, monClient
-	if c, ok := old.(interface{ Close() error }); ok {
-		c.Close()
+	for _, old := range []any{oldRun, oldMon} {
+		if c, ok := old.(interface{ Close() error }); ok {
+			c.Close()
+		}
 	}
 	f.run.Close()
 	f.mon.Close()
 	f.run, f.mon = run, mon
-	f.tb.Cleanup(func() { run.Close(); mon.Close() })
 }
