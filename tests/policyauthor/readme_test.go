@@ -94,6 +94,14 @@ func TestReadmeWorkedExample(t *testing.T) {
 			t.Errorf("replay lists %q, which the rule does not touch:\n%s", unmoved, replayOut)
 		}
 	}
+	// The summary the page prints is the one the replay printed.
+	b, err := os.ReadFile(filepath.Join(repo, "policies", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if summary := regexp.MustCompile(`(?m)^\d+ of \d+ scenarios differ$`).Find(b); summary == nil || !strings.Contains(replayOut, string(summary)) {
+		t.Errorf("policies/README.md shows %q, the replay printed:\n%s", summary, replayOut)
+	}
 	// After -update, the copy of the scenarios agrees with the new policies.
 	if out, code := runIn(t, dir, bin, []string{"test", "policies"}); code != 0 {
 		t.Errorf("runmedic test policies after -update: exit %d\n%s", code, out)
