@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -21,6 +20,7 @@ import (
 	"github.com/runmedic/runmedic/internal/audit"
 	"github.com/runmedic/runmedic/internal/cloudrun"
 	"github.com/runmedic/runmedic/internal/cloudruntest"
+	"github.com/runmedic/runmedic/internal/fnserver"
 	"github.com/runmedic/runmedic/internal/monitoring"
 	"github.com/runmedic/runmedic/internal/monitoringtest"
 	"github.com/runmedic/runmedic/internal/plan"
@@ -224,21 +224,8 @@ func serveSandbox(ctx context.Context) (string, error) {
 			return h.Event(ctx, ev)
 		})
 	})
-	var last error
-	for range 3 { // a port found free can be taken before the framework binds it
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return "", fmt.Errorf("find free port: %w", err)
-		}
-		port := l.Addr().(*net.TCPAddr).Port
-		l.Close()
-		url, _, err := startFramework(ctx, sandboxEntry, port)
-		if err == nil {
-			return url, nil
-		}
-		last = err
-	}
-	return "", last
+	url, _, err := fnserver.Start(ctx, sandboxEntry, 0)
+	return url, err
 }
 
 // printChange shows what the fake Cloud Run service looks like before and after the run.

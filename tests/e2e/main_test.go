@@ -11,15 +11,13 @@ package e2e
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net"
 	"os"
 	"sync"
 	"testing"
-	"time"
 
-	"github.com/GoogleCloudPlatform/functions-framework-go/funcframework"
+	"github.com/runmedic/runmedic/internal/fnserver"
+
 	"github.com/GoogleCloudPlatform/functions-framework-go/functions"
 	"github.com/cloudevents/sdk-go/v2/event"
 
@@ -58,7 +56,7 @@ func run(m *testing.M) int {
 		}
 	}()
 	functions.CloudEvent(entryPoint, dispatch)
-	if baseURL, err = serveFramework(); err != nil {
+	if baseURL, _, err = fnserver.Start(context.Background(), entryPoint, 0); err != nil {
 		fmt.Fprintf(os.Stderr, "FAIL: %v\n", err)
 		return 1
 	}
@@ -77,49 +75,6 @@ func dispatch(ctx context.Context, e event.Event) error {
 	err := r.handler.Event(ctx, e)
 	r.record(delivery{ID: e.ID(), Err: err})
 	return err
-}
-
-// serveFramework serves the FUNCTION_TARGET function through the functions framework on a free
-// loopback port, as `runmedic serve` does, and returns its URL once it accepts connections.
-func serveFramework() (string, error) {
-	if err := os.Setenv("FUNCTION_TARGET", entryPoint); err != nil {
-		return "", err
-	}
-	var last error
-	for attempt := 0; attempt < 3; attempt++ {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return "", fmt.Errorf("find free port: %w", err)
-		}
-		addr := l.Addr().String()
-		l.Close()
-		_, port, _ := net.SplitHostPort(addr)
-		errc := make(chan error, 1)
-		go func() { errc <- funcframework.StartHostPort("127.0.0.1", port) }()
-		if last = waitAccepting(addr, errc); last == nil {
-			return "http://" + addr, nil
-		}
-	}
-	return "", fmt.Errorf("serve function on loopback: %w", last)
-}
-
-func waitAccepting(addr string, errc <-chan error) error {
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		if conn, err := net.DialTimeout("tcp", addr, 250*time.Millisecond); err == nil {
-			conn.Close()
-			return nil
-		}
-		select {
-		case err := <-errc:
-			if err == nil {
-				err = errors.New("server stopped")
-			}
-			return err
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
-	return errors.New(addr + " not accepting connections after 10s")
 }
 
 // delivery is one invocation of a test's handler: the CloudEvent id (the Pub/Sub message id)
