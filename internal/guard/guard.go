@@ -121,7 +121,7 @@ func cooldown(history []snapshot.Action, window time.Duration, now time.Time) st
 	}
 	var last *snapshot.Action
 	for i, a := range history {
-		if len(a.Changes) > 0 && (last == nil || a.At.After(last.At)) {
+		if a.Changed() && (last == nil || a.At.After(last.At)) {
 			last = &history[i]
 		}
 	}
@@ -142,7 +142,7 @@ func cooldown(history []snapshot.Action, window time.Duration, now time.Time) st
 func budget(history []snapshot.Action, maxPerDay int, now time.Time) string {
 	n := 0
 	for _, a := range history {
-		if len(a.Changes) > 0 && now.Sub(a.At) < budgetWindow {
+		if a.Changed() && now.Sub(a.At) < budgetWindow {
 			n++
 		}
 	}

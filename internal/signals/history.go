@@ -9,13 +9,6 @@ import (
 // actionBudgetWindow is the window of max_actions_per_day.
 const actionBudgetWindow = 24 * time.Hour
 
-// changedSomething is the rule for what counts as an action in the budget and the cooldown: an
-// entry with at least one change whose outcome is not "failed". Escalations (no changes) and
-// failed updates left the service as it was; "applied", "verified" and "reverted" entries did not.
-func changedSomething(h snapshot.Action) bool {
-	return h.Outcome != outcomeFailed && len(h.Changes) > 0
-}
-
 // actions returns how many changes runmedic made in the 24 hours before now, and the whole
 // minutes since the newest one (-1 when there is none). An entry stamped after now (clock skew
 // between writers) counts as made now: the budget and the cooldown err on the side of caution.
@@ -24,7 +17,7 @@ func actions(history []snapshot.Action, now time.Time) (last24h, sinceLast int) 
 	var newest time.Time
 	found := false
 	for _, h := range history {
-		if !changedSomething(h) {
+		if !h.Changed() {
 			continue
 		}
 		if h.At.After(from) {

@@ -25,7 +25,7 @@ func TestComputeActions(t *testing.T) {
 		{"no history", nil, 0, -1},
 		{"one verified change", []snapshot.Action{at(30*time.Minute, "verified")}, 1, 30},
 		{"applied and reverted changes count", []snapshot.Action{at(10*time.Minute, "reverted"), at(2*time.Hour, "applied")}, 2, 10},
-		{"failed change does not count", []snapshot.Action{at(5*time.Minute, "failed"), at(3*time.Hour, "verified")}, 1, 180},
+		{"a change that failed verification landed, and counts", []snapshot.Action{at(5*time.Minute, "failed"), at(3*time.Hour, "verified")}, 2, 5},
 		{"escalation changes nothing", []snapshot.Action{escalation}, 0, -1},
 		{"older than a day counts only for the cooldown", []snapshot.Action{at(25*time.Hour, "verified")}, 0, 1500},
 		{"exactly a day ago is outside the window", []snapshot.Action{at(24*time.Hour, "verified")}, 0, 1440},

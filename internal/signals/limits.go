@@ -54,10 +54,14 @@ func computeLimits(t snapshot.Template, d config.Defaults) (limits, error) {
 	return l, nil
 }
 
+// maxCPUMilli is Cloud Run's largest CPU limit, 8, the CPU ceiling when none is configured.
+const maxCPUMilli = 8000
+
 // nextMemoryStep returns, in MiB, the smallest configured step that is at least VPA's bump of
-// current (max(current+100Mi, ⌈current×1.2⌉)) and at most both the configured ceiling and Cloud
-// Run's 32Gi; 0 when no step qualifies. Steps need not be sorted. An empty ceiling means only
-// Cloud Run's maximum applies.
+// current (max(current+100Mi, ⌈current×1.2⌉)), at most both the configured ceiling and Cloud
+// Run's 32Gi, and whose CPU minimum (quantity.MinCPUForMemory) fits under the CPU ceiling; 0 when
+// no step qualifies, which the policy reads as "at the ceiling". Steps need not be sorted. An
+// empty ceiling means only Cloud Run's maximum applies.
 func nextMemoryStep(current int64, d config.Defaults) (int64, error) {
 	ceiling := int64(quantity.MaxMemoryMiB)
 	if d.MemoryCeiling != "" {
@@ -67,6 +71,14 @@ func nextMemoryStep(current int64, d config.Defaults) (int64, error) {
 		}
 		ceiling = min(ceiling, c)
 	}
+	cpuCeiling := int64(maxCPUMilli)
+	if d.CPUCeiling != "" {
+		c, err := quantity.ParseCPU(d.CPUCeiling)
+		if err != nil {
+			return 0, fmt.Errorf("defaults.cpu_ceiling: %w", err)
+		}
+		cpuCeiling = c
+	}
 	need := max(current+minBumpMiB, (current*bumpRatioNum+bumpRatioDenom-1)/bumpRatioDenom)
 	var best int64
 	for i, s := range d.MemorySteps {
@@ -74,7 +86,7 @@ func nextMemoryStep(current int64, d config.Defaults) (int64, error) {
 		if err != nil {
 			return 0, fmt.Errorf("defaults.memory_steps[%d]: %w", i, err)
 		}
-		if m >= need && m <= ceiling && (best == 0 || m < best) {
+		if m >= need && m <= ceiling && quantity.MinCPUForMemory(m) <= cpuCeiling && (best == 0 || m < best) {
 			best = m
 		}
 	}

@@ -50,12 +50,16 @@ func TestNextMemoryStep(t *testing.T) {
 		{"decimal step shown in MiB", "512Mi", "1", []string{"1G"}, "8Gi", "954Mi", ""},
 		{"decimal ceiling", "1Gi", "1", defaultSteps, "3G", "2Gi", ""},
 		{"ceiling that is not a step", "2Gi", "1", defaultSteps, "6Gi", "4Gi", ""},
+		// 16Gi -> 32Gi needs 8 CPU; with a CPU ceiling of 4 there is no step left.
+		{"the CPU ceiling stops a step", "16Gi", "4", defaultSteps, "32Gi/4", "", ""},
+		{"the CPU ceiling allows a step that fits", "4Gi", "1", defaultSteps, "8Gi/2", "8Gi", "2"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := testSnapshot(nil)
 			s.Service.Template.Memory, s.Service.Template.CPU = tt.memory, tt.cpu
-			d := config.Defaults{MemorySteps: tt.steps, MemoryCeiling: tt.ceiling}
+			memCeiling, cpuCeiling, _ := strings.Cut(tt.ceiling, "/") // "memory/cpu"
+			d := config.Defaults{MemorySteps: tt.steps, MemoryCeiling: memCeiling, CPUCeiling: cpuCeiling}
 			got, err := Compute(s, d)
 			if err != nil {
 				t.Fatalf("Compute: %v", err)

@@ -146,6 +146,11 @@ type Action struct {
 	Revision string    `json:"revision,omitempty"`
 }
 
+// Changed reports whether the action changed the service. It is the one rule the budget and the
+// cooldown count by, in the signals and in the guard: an escalation changes nothing, while a
+// change whose verification failed did land (and counts).
+func (a Action) Changed() bool { return len(a.Changes) > 0 }
+
 // Change is one field of the service moved from Before to After. Paths are fixed names:
 // template.memory, template.cpu, template.max_concurrency, template.image, template.restart,
 // traffic. Before and After hold strings, ints, bools or []TrafficTarget in memory; after a JSON
