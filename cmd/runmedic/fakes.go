@@ -20,7 +20,7 @@ func runFakes(ctx context.Context, e env, args []string) int {
 	fs.StringVar(&dir, "scenario", filepath.Join("tests", "scenarios", "insufficient-memory"), "scenario folder to seed the fakes from")
 	fs.StringVar(&runAddr, "run-addr", "127.0.0.1:9010", "address of the fake Cloud Run Admin API")
 	fs.StringVar(&monAddr, "monitoring-addr", "127.0.0.1:9011", "address of the fake Monitoring API")
-	if code, ok := parseFlags(fs, args); !ok {
+	if code, ok := parseFlags(e, fs, args); !ok {
 		return code
 	}
 	sc, err := scenario.Load(dir)

@@ -140,6 +140,10 @@ func TestLiveErrorsAreOneLine(t *testing.T) {
 		{"unpin without service", []string{"unpin"}, "--service is required"},
 		{"plan with both inputs", []string{"plan", "--incident", "x.json", "--live", "--snapshot", "y.json"}, "exactly one of --snapshot F or --live"},
 		{"unknown command", []string{"remedy"}, `unknown command "remedy"`},
+		{"no command", nil, "no command; run `runmedic help`"},
+		{"bad flag", []string{"plan", "--bogus"}, "flag provided but not defined: -bogus; run `runmedic plan -help`"},
+		{"bad flag value", []string{"test", "--threshold", "abc"}, `invalid value "abc" for flag -threshold`},
+		{"bad flag on apply", []string{"apply", "-o", "yaml"}, "flag provided but not defined: -o"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"sort"
 	"strings"
+	"sync"
 	"syscall"
 )
 
@@ -61,11 +62,11 @@ func main() {
 }
 
 func run(ctx context.Context, e env, args []string) int {
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" || args[0] == "-help" {
+	if len(args) == 0 {
+		return fail(e, errors.New("no command; run `runmedic help` for the commands"))
+	}
+	if args[0] == "help" || args[0] == "-h" || args[0] == "--help" || args[0] == "-help" {
 		usage(e.stdout)
-		if len(args) == 0 {
-			return exitError
-		}
 		return exitOK
 	}
 	cmd, ok := commands[args[0]]
@@ -91,29 +92,38 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "\nRun `runmedic <command> -help` for a command's flags.")
 }
 
-// newFlags makes a command's flag set with a usage text that starts with synopsis.
+// newFlags makes a command's flag set. Its help (-help) starts with synopsis and about and goes
+// to stdout; the flag package itself prints nothing, so a bad flag is one line (parseFlags).
 func newFlags(e env, name, synopsis, about string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(e.stderr, "Usage: runmedic %s %s\n\n%s\n\nFlags:\n", name, synopsis, about)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {} // the flag package calls it on errors too; parseFlags prints help
+	helps.Store(fs, func() {
+		fmt.Fprintf(e.stdout, "Usage: runmedic %s %s\n\n%s\n\nFlags:\n", name, synopsis, about)
+		fs.SetOutput(e.stdout)
 		fs.PrintDefaults()
-	}
+		fs.SetOutput(io.Discard)
+	})
 	return fs
 }
 
-// parseFlags parses args, turning -help into exit 0 and a bad flag into exit 1. ok is false
-// when the command must return code.
-func parseFlags(fs *flag.FlagSet, args []string) (code int, ok bool) {
+// helps holds each flag set's -help printer (*flag.FlagSet -> func()).
+var helps sync.Map
+
+// parseFlags parses args, turning -help into its help and exit 0 and a bad flag or a stray
+// argument into one line and exit 1. ok is false when the command must return code.
+func parseFlags(e env, fs *flag.FlagSet, args []string) (code int, ok bool) {
 	err := fs.Parse(args)
 	switch {
 	case errors.Is(err, flag.ErrHelp):
+		if help, ok := helps.Load(fs); ok {
+			help.(func())()
+		}
 		return exitOK, false
 	case err != nil:
-		return exitError, false // the flag package already printed the problem and the usage
+		return fail(e, fmt.Errorf("%v; run `runmedic %s -help` for its flags", err, fs.Name())), false
 	case fs.NArg() > 0 && fs.Name() != "test" && fs.Name() != "replay":
-		fmt.Fprintf(fs.Output(), "Error: unexpected argument %q\n", fs.Arg(0))
-		return exitError, false
+		return fail(e, fmt.Errorf("unexpected argument %q; run `runmedic %s -help` for its flags", fs.Arg(0), fs.Name())), false
 	}
 	return 0, true
 }

@@ -31,7 +31,7 @@ func runPlan(ctx context.Context, e env, args []string) int {
 	fs.BoolVar(&explain, "explain", false, "also print the signals and the policy rules that produced the decision")
 	fs.BoolVar(&noColor, "no-color", false, "never colour the output")
 	pf.register(fs)
-	if code, ok := parseFlags(fs, args); !ok {
+	if code, ok := parseFlags(e, fs, args); !ok {
 		return code
 	}
 	if output != "text" && output != "json" {

@@ -34,7 +34,7 @@ func runReplay(ctx context.Context, e env, args []string) int {
 	fs.BoolVar(&explain, "explain", false, "also record the signals and the rules that held for each scenario")
 	fs.StringVar(&history, "history", "", "audit events (JSON lines) whose shadow-mode decisions to score")
 	fs.DurationVar(&within, "within", 30*time.Minute, "with --history: a close this soon after the decision counts as closed by itself")
-	dirs, code, ok := parseInterspersed(fs, args)
+	dirs, code, ok := parseInterspersed(e, fs, args)
 	if !ok {
 		return code
 	}
@@ -87,9 +87,9 @@ func runReplay(ctx context.Context, e env, args []string) int {
 
 // parseInterspersed parses flags given before, between or after the directories, as people
 // type them (`runmedic replay tests/scenarios --against new/`), and returns the directories.
-func parseInterspersed(fs *flag.FlagSet, args []string) (positional []string, code int, ok bool) {
+func parseInterspersed(e env, fs *flag.FlagSet, args []string) (positional []string, code int, ok bool) {
 	for {
-		if code, ok := parseFlags(fs, args); !ok {
+		if code, ok := parseFlags(e, fs, args); !ok {
 			return nil, code, false
 		}
 		if fs.NArg() == 0 {

@@ -59,7 +59,7 @@ func runSandbox(ctx context.Context, e env, args []string) int {
 			"fake Cloud Run received and the audit event are printed; everything is stopped.\n"+
 			"Needs the Google Cloud CLI with the pubsub-emulator component and a Java runtime.")
 	dir := fs.String("scenario", filepath.Join("tests", "scenarios", "insufficient-memory"), "scenario folder (incident.json, snapshot.json)")
-	if code, ok := parseFlags(fs, args); !ok {
+	if code, ok := parseFlags(e, fs, args); !ok {
 		return code
 	}
 	if err := sandbox(ctx, e, *dir); err != nil {

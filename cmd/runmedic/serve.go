@@ -20,7 +20,7 @@ func runServe(ctx context.Context, e env, args []string) int {
 			"  "+function.EnvConfig+", "+function.EnvPolicies+"                     config file, policy directory\n"+
 			"Stop it with Ctrl-C.")
 	port := fs.Int("port", 8080, "port to listen on (127.0.0.1 only)")
-	if code, ok := parseFlags(fs, args); !ok {
+	if code, ok := parseFlags(e, fs, args); !ok {
 		return code
 	}
 	if *port < 1 || *port > 65535 {

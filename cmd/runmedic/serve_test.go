@@ -165,7 +165,7 @@ func TestServeRejects(t *testing.T) {
 	}{
 		{"port zero", []string{"serve", "--port", "0"}, "Error: --port 0: want 1-65535\n"},
 		{"port too large", []string{"serve", "--port", "70000"}, "Error: --port 70000: want 1-65535\n"},
-		{"argument", []string{"serve", "extra"}, "Error: unexpected argument \"extra\"\n"},
+		{"argument", []string{"serve", "extra"}, "Error: unexpected argument \"extra\"; run `runmedic serve -help` for its flags\n"},
 		{"port busy", []string{"serve", "--port", busyPort}, "Error: listen on 127.0.0.1:" + busyPort + ":"},
 	}
 	for _, tt := range tests {

@@ -22,7 +22,7 @@ func runSnapshot(ctx context.Context, e env, args []string) int {
 	var service, incident string
 	fs.StringVar(&service, "service", "", "the service to capture (required unless --incident names it)")
 	fs.StringVar(&incident, "incident", "", "notification JSON whose incident (and, without --service, target) the snapshot carries")
-	if code, ok := parseFlags(fs, args); !ok {
+	if code, ok := parseFlags(e, fs, args); !ok {
 		return code
 	}
 	now := time.Now().UTC()

@@ -34,7 +34,7 @@ func runTest(ctx context.Context, e env, args []string) int {
 	fs.BoolVar(&update, "update", false, "rewrite the scenario goldens instead of comparing")
 	var pf policyFlags
 	pf.register(fs)
-	dirs, code, parsed := parseInterspersed(fs, args)
+	dirs, code, parsed := parseInterspersed(e, fs, args)
 	if !parsed {
 		return code
 	}

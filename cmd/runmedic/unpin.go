@@ -20,7 +20,7 @@ func runUnpin(ctx context.Context, e env, args []string) int {
 	fs.BoolVar(&autoApprove, "auto-approve", false, "apply without asking")
 	fs.BoolVar(&noColor, "no-color", false, "never colour the output")
 	pf.register(fs)
-	if code, ok := parseFlags(fs, args); !ok {
+	if code, ok := parseFlags(e, fs, args); !ok {
 		return code
 	}
 	if service == "" {
