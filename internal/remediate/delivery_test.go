@@ -208,6 +208,9 @@ func TestRevisionNeverReady(t *testing.T) {
 	if evs := e.audit.eventsWith(audit.Failed); len(evs) != 1 {
 		t.Errorf("published %d failed events, want 1", len(evs))
 	}
+	if evs := e.audit.eventsWith(audit.Applied); len(evs) != 0 {
+		t.Errorf("published %d applied events for a revision that never became ready, want 0: %+v", len(evs), evs)
+	}
 	svc := e.service()
 	if got, want := served(svc), served(old); !cmp.Equal(want, got) {
 		t.Errorf("served traffic %v, want still %v", got, want)
@@ -295,5 +298,41 @@ func TestAuditPublishFailsAfterApply(t *testing.T) {
 	steps := e.notify.steps()
 	if !slices.Equal(steps, sent1) {
 		t.Errorf("notifications after the redelivery %v, want still %v (each step once)", steps, sent1)
+	}
+}
+
+// TestLandedChangeKeepsItsRecord: the change lands but its revision never becomes ready, and then
+// the notification topic fails. The delivery is retried, and the state on the service still says
+// the change failed, with its revision, so the redelivery escalates instead of waiting for a
+// verification of a change that never served.
+func TestLandedChangeKeepsItsRecord(t *testing.T) {
+	e := newEnv(t, "insufficient-memory", nil)
+	e.run.SetRevisionReadyFailure(e.name())
+	e.notify.Fail(errors.New("notify topic unavailable"))
+
+	if _, err := e.handle(); err == nil || remediate.IsPermanent(err) {
+		t.Fatalf("Handle with the notify topic down = %v, want a retryable error", err)
+	}
+	st := e.state()
+	acts := actionsFor(st, e.alert.Incident.ID)
+	if len(acts) != 1 || acts[0].Outcome != state.OutcomeFailed || acts[0].Revision == "" {
+		t.Fatalf("state actions %+v, want the raise recorded as failed with its revision", acts)
+	}
+	if st.Pending != nil {
+		t.Errorf("pending %+v, want none: a failed change is not verified", st.Pending)
+	}
+	if evs := e.audit.eventsWith(audit.Applied); len(evs) != 0 {
+		t.Errorf("published %d applied events, want 0", len(evs))
+	}
+
+	e.notify.Fail(nil)
+	if _, err := e.handle(); err != nil {
+		t.Fatalf("redelivery: %v", err)
+	}
+	if len(e.notify.Notifications()) == 0 {
+		t.Error("the redelivery sent no escalation for the failed change")
+	}
+	if n := len(e.run.Revisions(e.name())); n != len(e.snap.Revisions)+1 {
+		t.Errorf("%d revisions, want one more than the %d seeded: nothing applied twice", n, len(e.snap.Revisions))
 	}
 }

@@ -71,7 +71,7 @@ func (r *Remediator) Prepare(ctx context.Context, a alert.Alert) (*Run, error) {
 	if err != nil {
 		return nil, err
 	}
-	rec := record{before: st, st: st, etag: snap.Service.Etag}
+	rec := record{before: st, st: st, landed: st, etag: snap.Service.Etag}
 	out, err := r.decide(ctx, snap, &rec, now)
 	if err != nil {
 		return nil, permanent(err)
@@ -107,6 +107,10 @@ func (r *Remediator) Execute(ctx context.Context, run *Run) (audit.Event, error)
 			ev.Applied, ev.Outcome, ev.Error, applyErr = true, audit.Failed, err.Error(), err
 			ev.Result = &audit.Result{Revision: res.Revision, Operation: res.Operation, Ready: false}
 			rec.before, rec.st, rec.etag = next, next.Resolve(state.OutcomeFailed), res.Service.Etag
+			if res.Revision != "" {
+				rec.st = rec.st.WithRevision(a.Incident.ID, out.Step, res.Revision)
+			}
+			rec.landed = rec.st
 			out.Decision.Action = decision.Escalate // every ladder step is now unconditional
 		case err != nil:
 			return r.failed(ctx, ev, classify(err))
@@ -117,11 +121,14 @@ func (r *Remediator) Execute(ctx context.Context, run *Run) (audit.Event, error)
 			if res.Revision != "" {
 				rec.st = next.WithRevision(a.Incident.ID, out.Step, res.Revision)
 			}
+			rec.landed = rec.st
 		}
 	}
 
 	sent, err := r.sendDue(ctx, snap, out, &rec, now)
 	if err != nil {
+		// Keep what landed and the notifications already sent; the redelivery sends the rest.
+		r.saveState(ctx, a.Target, record{before: rec.before, st: withEscalations(rec.landed, rec.st), etag: rec.etag})
 		return r.failed(ctx, ev, err)
 	}
 	if !ev.Applied && sent > 0 && (ev.Outcome == audit.NoChange || ev.Outcome == audit.Duplicate) {
@@ -133,7 +140,7 @@ func (r *Remediator) Execute(ctx context.Context, run *Run) (audit.Event, error)
 		// The state on the service keeps the record; the next delivery publishes it. The
 		// notifications this run sent are recorded all the same, or that delivery would send
 		// them again; everything else (a verdict, the published marks) it redoes.
-		r.saveState(ctx, a.Target, record{before: rec.before, st: withEscalations(rec.before, rec.st), etag: rec.etag})
+		r.saveState(ctx, a.Target, record{before: rec.before, st: withEscalations(rec.landed, rec.st), etag: rec.etag})
 		return ev, fmt.Errorf("publish audit event: %w", err)
 	}
 	r.saveState(ctx, a.Target, rec)

@@ -15,8 +15,11 @@ import (
 // service etag a write must be made against.
 type record struct {
 	before, st state.State
-	etag       string
-	events     []audit.Event // events this run produced besides its own (a verification)
+	// landed is what must be on the service even if the rest of the run fails: the state as read,
+	// or, after a change, its record as it finally stands (its revision, or its failure).
+	landed state.State
+	etag   string
+	events []audit.Event // events this run produced besides its own (a verification)
 }
 
 // recordAction is the state written together with an applied change: the action (marked
@@ -100,15 +103,10 @@ func (r *Remediator) publishAll(ctx context.Context, rec *record, snap snapshot.
 			if state.Key(a.Incident, a.Action) != key {
 				continue
 			}
-			if a.Incident == ev.Incident && a.Action == ev.Step && ev.Outcome == audit.Applied {
-				break // this run's own event, published below
+			if ev.Applied && a.Incident == ev.Incident && a.Action == ev.Step {
+				break // this run's own change: its event is published below
 			}
-			past := audit.Event{
-				Time: a.At, Incident: a.Incident, IncidentState: snapshot.StateOpen, Target: snap.Target.Name(),
-				Step: a.Action, Changes: a.Changes, Applied: true, Outcome: audit.Applied,
-				Result: &audit.Result{Revision: a.Revision, Ready: true},
-			}
-			if err := r.publishEvent(ctx, past.WithID()); err != nil {
+			if err := r.publishEvent(ctx, pastEvent(a, snap.Target)); err != nil {
 				return err
 			}
 			break
@@ -126,6 +124,20 @@ func (r *Remediator) publishAll(ctx context.Context, rec *record, snap snapshot.
 
 // withEscalations is st with the escalation steps that from records and st does not, oldest
 // first so that st keeps them newest first.
+// pastEvent is the audit event of a change an earlier run recorded but could not publish, as the
+// state tells it.
+func pastEvent(a snapshot.Action, target snapshot.Target) audit.Event {
+	outcome, ready := audit.Applied, true
+	if a.Outcome == state.OutcomeFailed {
+		outcome, ready = audit.Failed, false
+	}
+	return audit.Event{
+		Time: a.At, Incident: a.Incident, IncidentState: snapshot.StateOpen, Target: target.Name(),
+		Step: a.Action, Changes: a.Changes, Applied: true, Outcome: outcome,
+		Result: &audit.Result{Revision: a.Revision, Ready: ready},
+	}.WithID()
+}
+
 func withEscalations(st, from state.State) state.State {
 	for i := len(from.Escalations) - 1; i >= 0; i-- {
 		e := from.Escalations[i]

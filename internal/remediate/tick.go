@@ -114,7 +114,7 @@ func (r *Remediator) checkPin(ctx context.Context, target snapshot.Target) (audi
 	if pin == nil {
 		return audit.Event{}, false, nil
 	}
-	rec := record{before: st, st: st, etag: obs.Service.Etag}
+	rec := record{before: st, st: st, landed: st, etag: obs.Service.Etag}
 	if !pinHolds(obs.Service.Traffic, pin.Revision) {
 		rec.st.Pin = nil // traffic was moved by someone else: the pin is no longer runmedic's
 		r.saveState(ctx, target, rec)

@@ -54,7 +54,7 @@ func (r *Remediator) PrepareUnpin(ctx context.Context, target snapshot.Target) (
 		p.Changes = []snapshot.Change{} // traffic already moved: nothing to release but the record
 	}
 	out := Outcome{Decision: p.Decision, Plan: guard.Check(p, snap, r.Config, now), Step: "unpin"}
-	rec := record{before: st, st: st, etag: obs.Service.Etag}
+	rec := record{before: st, st: st, landed: st, etag: obs.Service.Etag}
 	rec.st.Pin = nil
 	a := alert.Alert{Incident: snap.Incident, Target: target, Delivery: alert.Delivery{MessageID: "unpin"}}
 	return &Run{Alert: a, Snapshot: snap, Outcome: out, now: now, rec: rec}, nil
