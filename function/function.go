@@ -37,39 +37,53 @@ func init() {
 }
 
 var (
-	once       sync.Once
-	handler    *Handler
-	handlerErr error
+	mu      sync.Mutex
+	handler *Handler // made once it could be made; a failure is tried again on the next event
 )
 
 // Remediate is the Cloud Function. Clients and the compiled policy are made on the first event
-// and reused; a failure to make them is returned, so Pub/Sub redelivers once it is fixed.
+// and reused. A failure to make them is returned, so Pub/Sub redelivers, and is not kept: the
+// next event tries again, so a passing fault does not disable the instance.
 func Remediate(ctx context.Context, e event.Event) error {
-	once.Do(func() { handler, handlerErr = newHandler(context.Background(), os.Getenv) })
-	if handlerErr != nil {
-		return handlerErr
+	h, err := current()
+	if err != nil {
+		return err
 	}
-	return handler.Event(ctx, e)
+	return h.Event(ctx, e)
+}
+
+func current() (*Handler, error) {
+	mu.Lock()
+	defer mu.Unlock()
+	if handler == nil {
+		h, err := newHandler(context.Background(), os.Getenv)
+		if err != nil {
+			return nil, err
+		}
+		handler = h
+	}
+	return handler, nil
 }
 
 // newHandler wires the production handler from the environment.
 func newHandler(ctx context.Context, getenv func(string) string) (*Handler, error) {
-	cfg, err := config.Default()
-	if err != nil {
-		return nil, err
+	var fsys fs.FS = policies.FS
+	if dir := getenv(EnvPolicies); dir != "" {
+		fsys = os.DirFS(dir)
 	}
-	if path := getenv(EnvConfig); path != "" {
+	var overlay []byte
+	path := getenv(EnvConfig)
+	if path != "" {
 		b, err := os.ReadFile(path)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", EnvConfig, err)
 		}
-		if cfg, err = config.Parse(b, cfg); err != nil {
-			return nil, fmt.Errorf("%s %s: %w", EnvConfig, path, err)
-		}
+		overlay = b
 	}
-	var fsys fs.FS = policies.FS
-	if dir := getenv(EnvPolicies); dir != "" {
-		fsys = os.DirFS(dir)
+	// The same config as the CLI decides with for the same policy set and file.
+	cfg, err := config.ForPolicies(fsys, overlay, EnvConfig+" "+path)
+	if err != nil {
+		return nil, err
 	}
 	eng, err := policy.New(ctx, fsys, cfg)
 	if err != nil {

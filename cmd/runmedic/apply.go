@@ -35,7 +35,7 @@ func runApply(ctx context.Context, e env, args []string) int {
 	if !live {
 		return fail(e, errors.New("apply changes the live service: add --live (use `runmedic plan --snapshot` to try a snapshot)"))
 	}
-	sc, err := readScenario(incident, "", pf.configFile)
+	sc, err := readScenario(incident, "")
 	if err != nil {
 		return fail(e, err)
 	}

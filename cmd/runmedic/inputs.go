@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 
 	"github.com/runmedic/runmedic/internal/config"
 	"github.com/runmedic/runmedic/internal/scenario"
@@ -31,27 +30,32 @@ func (p policyFlags) policyFS() fs.FS {
 	return policies.FS
 }
 
-// runner returns a scenario runner over the policy set, whose base config is the bundled
-// default merged with the policy directory's own data/config.yaml if it has one. --config is
-// the scenario's overlay (see readScenario), so it merges last.
+// runner returns a scenario runner over the policy set. Its base config is what the function
+// would use with the same policy set and config file (config.ForPolicies): the bundled default,
+// the policy directory's own data/config.yaml, then --config. A scenario's own config.yaml merges
+// last.
 func (p policyFlags) runner() (*scenario.Runner, error) {
-	cfg, err := config.Default()
+	if p.policiesDir != "" {
+		if st, err := os.Stat(p.policiesDir); err != nil || !st.IsDir() {
+			return nil, fmt.Errorf("policy directory %s: not a directory", p.policiesDir)
+		}
+	}
+	var overlay []byte
+	if p.configFile != "" {
+		var err error
+		if overlay, err = os.ReadFile(p.configFile); err != nil {
+			return nil, fmt.Errorf("read config: %w", err)
+		}
+	}
+	cfg, err := config.ForPolicies(p.policyFS(), overlay, p.configFile)
 	if err != nil {
 		return nil, err
-	}
-	if p.policiesDir != "" {
-		path := filepath.Join(p.policiesDir, config.DefaultPath)
-		if b, err := os.ReadFile(path); err == nil {
-			if cfg, err = config.Parse(b, cfg); err != nil {
-				return nil, fmt.Errorf("%s: %w", path, err)
-			}
-		}
 	}
 	return scenario.NewRunner(p.policyFS(), cfg), nil
 }
 
 // readScenario reads the files a plan is made from. snapFile may be empty (--live).
-func readScenario(incident, snapFile, configFile string) (scenario.Scenario, error) {
+func readScenario(incident, snapFile string) (scenario.Scenario, error) {
 	sc := scenario.Scenario{Name: incident, IncidentName: incident, SnapshotName: snapFile}
 	if incident == "" {
 		return sc, fmt.Errorf("--incident is required: the notification JSON as Cloud Monitoring sends it")
@@ -63,11 +67,6 @@ func readScenario(incident, snapFile, configFile string) (scenario.Scenario, err
 	if snapFile != "" {
 		if sc.Snapshot, err = os.ReadFile(snapFile); err != nil {
 			return sc, fmt.Errorf("read snapshot: %w", err)
-		}
-	}
-	if configFile != "" {
-		if sc.Config, err = os.ReadFile(configFile); err != nil {
-			return sc, fmt.Errorf("read config: %w", err)
 		}
 	}
 	return sc, nil

@@ -40,7 +40,7 @@ func runPlan(ctx context.Context, e env, args []string) int {
 	if live == (snapFile != "") {
 		return fail(e, errors.New("give exactly one of --snapshot F or --live"))
 	}
-	sc, err := readScenario(incident, snapFile, pf.configFile)
+	sc, err := readScenario(incident, snapFile)
 	if err != nil {
 		return fail(e, err)
 	}

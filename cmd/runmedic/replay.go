@@ -6,10 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"path/filepath"
 	"time"
 
-	"github.com/runmedic/runmedic/internal/config"
 	"github.com/runmedic/runmedic/internal/replay"
 	"github.com/runmedic/runmedic/internal/scenario"
 )
@@ -100,44 +98,10 @@ func parseInterspersed(e env, fs *flag.FlagSet, args []string) (positional []str
 	}
 }
 
-// replayRunner is a scenario runner over the policy set in dir ("" for the bundled one). Its base
-// config is the default, then dir's data/config.yaml, then --config; each scenario's own
-// config.yaml merges last.
+// replayRunner is a scenario runner over the policy set in dir ("" for the bundled one), with the
+// same config as every other command (policyFlags.runner).
 func replayRunner(dir, configFile string) (*scenario.Runner, error) {
-	if dir != "" {
-		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-			return nil, fmt.Errorf("policy directory %s: not a directory", dir)
-		}
-	}
-	pf := policyFlags{policiesDir: dir}
-	cfg, err := config.Default()
-	if err != nil {
-		return nil, err
-	}
-	type layer struct {
-		path     string
-		optional bool
-	}
-	var layers []layer
-	if dir != "" {
-		layers = append(layers, layer{filepath.Join(dir, config.DefaultPath), true})
-	}
-	if configFile != "" {
-		layers = append(layers, layer{configFile, false})
-	}
-	for _, l := range layers {
-		b, err := os.ReadFile(l.path)
-		if l.optional && errors.Is(err, os.ErrNotExist) {
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("read config: %w", err)
-		}
-		if cfg, err = config.Parse(b, cfg); err != nil {
-			return nil, fmt.Errorf("%s: %w", l.path, err)
-		}
-	}
-	return scenario.NewRunner(pf.policyFS(), cfg), nil
+	return policyFlags{policiesDir: dir, configFile: configFile}.runner()
 }
 
 func scoreHistory(e env, path string, within time.Duration, f replay.Format) int {

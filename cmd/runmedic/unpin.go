@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
-	"os"
 )
 
 func runUnpin(ctx context.Context, e env, args []string) int {
@@ -30,13 +28,7 @@ func runUnpin(ctx context.Context, e env, args []string) int {
 	if err != nil {
 		return fail(e, err)
 	}
-	var overlay []byte
-	if pf.configFile != "" {
-		if overlay, err = os.ReadFile(pf.configFile); err != nil {
-			return fail(e, fmt.Errorf("read config: %w", err))
-		}
-	}
-	r, closeClients, err := liveRemediator(ctx, e, pf, overlay, true)
+	r, closeClients, err := liveRemediator(ctx, e, pf, nil, true)
 	if err != nil {
 		return fail(e, err)
 	}

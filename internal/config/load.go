@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"slices"
 	"strings"
 
@@ -164,4 +165,29 @@ func (c Config) Validate() error {
 		}
 	}
 	return nil
+}
+
+// ForPolicies is the config a policy set decides with, the same in the CLI and the function: the
+// bundled default, then the policy set's own data/config.yaml if it has one, then overlay (the
+// content of a --config or RUNMEDIC_CONFIG file; nil for none), named overlayName in errors.
+func ForPolicies(policySet fs.FS, overlay []byte, overlayName string) (Config, error) {
+	cfg, err := Default()
+	if err != nil {
+		return Config{}, err
+	}
+	b, err := fs.ReadFile(policySet, DefaultPath)
+	switch {
+	case err == nil:
+		if cfg, err = Parse(b, cfg); err != nil {
+			return Config{}, fmt.Errorf("policies %s: %w", DefaultPath, err)
+		}
+	case !errors.Is(err, fs.ErrNotExist):
+		return Config{}, fmt.Errorf("policies %s: %w", DefaultPath, err)
+	}
+	if overlay != nil {
+		if cfg, err = Parse(overlay, cfg); err != nil {
+			return Config{}, fmt.Errorf("%s: %w", overlayName, err)
+		}
+	}
+	return cfg, nil
 }
