@@ -9,6 +9,8 @@ import (
 	"github.com/runmedic/runmedic/internal/alert"
 	"github.com/runmedic/runmedic/internal/audit"
 	"github.com/runmedic/runmedic/internal/clients"
+	"github.com/runmedic/runmedic/internal/config"
+	"github.com/runmedic/runmedic/internal/policy"
 	"github.com/runmedic/runmedic/internal/remediate"
 	"github.com/runmedic/runmedic/internal/scenario"
 	"github.com/runmedic/runmedic/internal/snapshot"
@@ -67,22 +69,26 @@ func liveAlert(sc scenario.Scenario, service string) (alert.Alert, error) {
 	return a, nil
 }
 
-// liveSnapshot observes the incident's service (or --service) through the Cloud Run and
-// Monitoring APIs, read-only. Now is the clock.
-func liveSnapshot(ctx context.Context, e env, sc scenario.Scenario, service string) (snapshot.Snapshot, error) {
+// livePlan decides the incident against the live service exactly as the function would, through
+// the remediator's Prepare (which also verifies a pending change and plans a revert that is owed),
+// and changes nothing.
+func livePlan(ctx context.Context, e env, sc scenario.Scenario, service string, eng *policy.Engine, cfg config.Config) (snapshot.Snapshot, remediate.Outcome, error) {
 	a, err := liveAlert(sc, service)
 	if err != nil {
-		return snapshot.Snapshot{}, err
+		return snapshot.Snapshot{}, remediate.Outcome{}, err
 	}
 	cs, err := clients.New(ctx, e.getenv, clients.Options{})
 	if err != nil {
-		return snapshot.Snapshot{}, err
+		return snapshot.Snapshot{}, remediate.Outcome{}, err
 	}
 	defer cs.Close()
-	r := &remediate.Remediator{Observer: cs.Run, Metrics: cs.Monitoring}
-	snap, _, warning, err := r.Observe(ctx, a, time.Now())
-	if warning != nil {
-		fmt.Fprintf(e.stderr, "Warning: %v; treating runmedic's state as empty\n", warning)
+	r := &remediate.Remediator{
+		Policy: eng, Config: cfg, Observer: cs.Run, Applier: cs.Run, Metrics: cs.Monitoring,
+		Log: audit.NewLogger(e.stderr), Now: time.Now,
 	}
-	return snap, err
+	run, err := r.Prepare(ctx, a)
+	if err != nil {
+		return snapshot.Snapshot{}, remediate.Outcome{}, err
+	}
+	return run.Snapshot, run.Outcome, nil
 }

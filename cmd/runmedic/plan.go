@@ -52,16 +52,15 @@ func runPlan(ctx context.Context, e env, args []string) int {
 	if err != nil {
 		return fail(e, err)
 	}
-	var s snapshot.Snapshot
+	var (
+		s   snapshot.Snapshot
+		out remediate.Outcome
+	)
 	if live {
-		s, err = liveSnapshot(ctx, e, sc, service)
-	} else {
-		s, err = sc.Prepare()
+		s, out, err = livePlan(ctx, e, sc, service, eng, cfg)
+	} else if s, err = sc.Prepare(); err == nil {
+		out, err = remediate.Decide(ctx, eng, s, cfg, s.CapturedAt)
 	}
-	if err != nil {
-		return fail(e, err)
-	}
-	out, err := remediate.Decide(ctx, eng, s, cfg, s.CapturedAt)
 	if err != nil {
 		return fail(e, err)
 	}
