@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"strconv"
 	"sync"
 	"time"
 
@@ -110,7 +111,19 @@ func newHandler(ctx context.Context, getenv func(string) string) (*Handler, erro
 		Remediator:  r,
 		Log:         log,
 		MaxEventAge: cfg.Defaults.MaxEventAge.Duration,
+		Timeout:     deliveryTimeout(getenv("CLOUD_RUN_TIMEOUT_SECONDS")),
 		Project:     getenv("GOOGLE_CLOUD_PROJECT"),
 		Now:         time.Now,
 	}, nil
+}
+
+// deliveryTimeout is DeliveryTimeout, or 30 s less than the function's own timeout when the
+// platform says what it is (CLOUD_RUN_TIMEOUT_SECONDS), so a delivery always ends with its log
+// line and its record before the platform stops it.
+func deliveryTimeout(platformSeconds string) time.Duration {
+	secs, err := strconv.Atoi(platformSeconds)
+	if err != nil || secs <= 60 {
+		return DeliveryTimeout
+	}
+	return min(DeliveryTimeout, time.Duration(secs)*time.Second-30*time.Second)
 }

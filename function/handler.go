@@ -19,12 +19,17 @@ const (
 	KindVerifyTick = "verify-tick"
 )
 
+// DeliveryTimeout bounds one delivery below the function's largest timeout (540 s, infra/), so a
+// slow Cloud Run rollout ends in a logged retry rather than a killed instance with no record.
+const DeliveryTimeout = 8 * time.Minute
+
 // Handler maps one CloudEvent to the remediator and its result to ack (nil) or retry (an
 // error). It logs exactly one line per event.
 type Handler struct {
 	Remediator  *remediate.Remediator
 	Log         *audit.Logger
 	MaxEventAge time.Duration // older deliveries are acked with a log line: no retry storms
+	Timeout     time.Duration // bounds one delivery; 0 leaves the caller's deadline alone
 	Project     string        // for trace names in log lines
 	Now         func() time.Time
 }
@@ -32,6 +37,11 @@ type Handler struct {
 // Event handles one delivery. It never panics: a panic in the pipeline is logged and acked,
 // since redelivering the same input would panic again.
 func (h *Handler) Event(ctx context.Context, e event.Event) (err error) {
+	if h.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, h.Timeout)
+		defer cancel()
+	}
 	log := h.Log
 	if tp, ok := e.Extensions()["traceparent"].(string); ok {
 		log = log.WithTrace(audit.TraceName(h.Project, tp))

@@ -94,3 +94,20 @@ func TestEventAcks(t *testing.T) {
 		})
 	}
 }
+
+func TestDeliveryTimeout(t *testing.T) {
+	for _, tt := range []struct {
+		env  string
+		want time.Duration
+	}{
+		{"", DeliveryTimeout},
+		{"540", DeliveryTimeout},
+		{"300", 270 * time.Second},
+		{"not a number", DeliveryTimeout},
+		{"30", DeliveryTimeout},
+	} {
+		if got := deliveryTimeout(tt.env); got != tt.want {
+			t.Errorf("deliveryTimeout(%q) = %v, want %v", tt.env, got, tt.want)
+		}
+	}
+}

@@ -12,7 +12,7 @@ import (
 )
 
 // maxWait bounds the wait for an update's operation when ctx has no deadline of its own.
-const maxWait = 10 * time.Minute
+const maxWait = 5 * time.Minute
 
 // Result is the outcome of an update that Cloud Run accepted.
 type Result struct {

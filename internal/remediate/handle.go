@@ -39,7 +39,11 @@ func (r *Remediator) Handle(ctx context.Context, a alert.Alert) (audit.Event, er
 		}}
 		return ev.WithID(), r.publishEvent(ctx, ev.WithID())
 	}
-	defer r.lock(a.Target)()
+	unlock, err := r.lock(ctx, a.Target)
+	if err != nil {
+		return r.failed(ctx, ev, err)
+	}
+	defer unlock()
 	for attempt := 1; ; attempt++ {
 		run, err := r.Prepare(ctx, a)
 		if err != nil {

@@ -52,7 +52,7 @@ type Remediator struct {
 	Now      func() time.Time
 
 	mu    sync.Mutex
-	locks map[string]*sync.Mutex
+	locks map[string]chan struct{} // one slot per service: held while a run works on it
 }
 
 // maxConflicts bounds re-observe and re-plan rounds when the service changes under us.
@@ -67,20 +67,25 @@ func permanent(err error) error { return fmt.Errorf("%w: %w", ErrPermanent, err)
 // IsPermanent reports whether err must be acked rather than retried.
 func IsPermanent(err error) bool { return errors.Is(err, ErrPermanent) }
 
-// lock serialises work on one service.
-func (r *Remediator) lock(target snapshot.Target) func() {
+// lock serialises work on one service. It gives up when ctx ends, so a delivery queued behind a
+// slow one still returns within its deadline (and is redelivered).
+func (r *Remediator) lock(ctx context.Context, target snapshot.Target) (unlock func(), err error) {
 	r.mu.Lock()
 	if r.locks == nil {
-		r.locks = map[string]*sync.Mutex{}
+		r.locks = map[string]chan struct{}{}
 	}
-	l, ok := r.locks[target.Name()]
+	slot, ok := r.locks[target.Name()]
 	if !ok {
-		l = &sync.Mutex{}
-		r.locks[target.Name()] = l
+		slot = make(chan struct{}, 1)
+		r.locks[target.Name()] = slot
 	}
 	r.mu.Unlock()
-	l.Lock()
-	return l.Unlock
+	select {
+	case slot <- struct{}{}:
+		return func() { <-slot }, nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("wait for other work on %s: %w", target.Name(), ctx.Err())
+	}
 }
 
 // Observe reads the service, its metrics and runmedic's state into a snapshot taken at now.

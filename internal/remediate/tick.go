@@ -104,7 +104,11 @@ func closedAlert(target snapshot.Target, p state.Verification) alert.Alert {
 // checkPin notifies once when traffic is pinned by runmedic while a newer revision is Ready and
 // gets nothing (a new deploy held back), and forgets a pin that someone else already released.
 func (r *Remediator) checkPin(ctx context.Context, target snapshot.Target) (audit.Event, bool, error) {
-	defer r.lock(target)()
+	unlock, err := r.lock(ctx, target)
+	if err != nil {
+		return audit.Event{}, false, err
+	}
+	defer unlock()
 	obs, err := r.Observer.Observe(ctx, target)
 	if err != nil {
 		return audit.Event{}, false, classify(err)
