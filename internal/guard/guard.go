@@ -22,6 +22,7 @@ const (
 	RuleCooldown  = "cooldown"  // the service was changed less than cooldown ago
 	RuleBudget    = "budget"    // max_actions_per_day changes were made in the last 24h
 	RulePolicy    = "policy"    // a policy-authored deny
+	RuleDone      = "done"      // this incident's step was already taken and has not failed
 )
 
 // Cloud Run's own maxima, used when a ceiling is not configured.
@@ -58,6 +59,9 @@ func Check(p plan.Plan, s snapshot.Snapshot, cfg config.Config, now time.Time) p
 		add(RuleCeiling, "%s", msg)
 	}
 	if len(p.Changes) > 0 {
+		if msg := done(s.History, p); msg != "" {
+			add(RuleDone, "%s", msg)
+		}
 		if msg := cooldown(s.History, cfg.Defaults.Cooldown.Duration, now); msg != "" {
 			add(RuleCooldown, "%s", msg)
 		}
@@ -74,6 +78,17 @@ func Check(p plan.Plan, s snapshot.Snapshot, cfg config.Config, now time.Time) p
 }
 
 // ceilings checks every memory and CPU value the plan would set, whatever built the plan.
+// done refuses a second change for the same step of the same incident while the first has not
+// failed: redeliveries and re-notifications must not act twice, whatever the policy says.
+func done(history []snapshot.Action, p plan.Plan) string {
+	for _, a := range history {
+		if a.Incident == p.Incident && a.Action == string(p.Decision.Action) && a.Changed() && a.Outcome != "failed" {
+			return fmt.Sprintf("%s was already applied for incident %s at %s (outcome %s)", a.Action, a.Incident, a.At.Format(time.RFC3339), a.Outcome)
+		}
+	}
+	return ""
+}
+
 func ceilings(changes []snapshot.Change, d config.Defaults) []string {
 	var out []string
 	memMax, cpuMax := int64(quantity.MaxMemoryMiB), int64(maxCPUMilli)

@@ -50,6 +50,12 @@ func changed(ago time.Duration) snapshot.Action {
 		Changes: []snapshot.Change{{Path: snapshot.PathMemory, Before: "1Gi", After: "2Gi"}}}
 }
 
+// sameIncident is a recorded action for the plans' incident, with outcome.
+func sameIncident(a snapshot.Action, outcome string) snapshot.Action {
+	a.Incident, a.Outcome = "0.new", outcome
+	return a
+}
+
 // escalated is a recorded action that changed nothing.
 func escalated(ago time.Duration) snapshot.Action {
 	return snapshot.Action{Incident: "0.old", Action: "escalate", At: now.Add(-ago), Outcome: "applied"}
@@ -109,6 +115,12 @@ func TestCheck(t *testing.T) {
 			wantMode: "enforce", wantRules: []string{"budget"}},
 		{name: "budget left", p: raisePlan("4Gi", ""),
 			history:  []snapshot.Action{changed(time.Hour), changed(5 * time.Hour), changed(25 * time.Hour), escalated(2 * time.Hour)},
+			wantMode: "enforce", applyable: true},
+		{name: "the same step of the same incident again", p: raisePlan("8Gi", ""),
+			history:  []snapshot.Action{sameIncident(changed(20*time.Hour), "applied")},
+			wantMode: "enforce", wantRules: []string{"done"}},
+		{name: "the same step again after it failed", p: raisePlan("8Gi", ""),
+			history:  []snapshot.Action{sameIncident(changed(20*time.Hour), "failed")},
 			wantMode: "enforce", applyable: true},
 		{name: "a change exactly a day old is outside the budget", p: raisePlan("4Gi", ""),
 			history:  []snapshot.Action{changed(time.Hour), changed(5 * time.Hour), changed(24 * time.Hour)},
