@@ -64,6 +64,12 @@ func confirmAndExecute(ctx context.Context, e env, r *remediate.Remediator, run 
 		return fail(e, err)
 	}
 	switch {
+	case len(p.Changes) == 0 && run.Outcome.Step == "unpin":
+		// Traffic already moved: only runmedic's record of the pin is left to clear.
+		if _, err := r.Execute(ctx, run); err != nil {
+			return fail(e, err)
+		}
+		return exitOK
 	case len(p.Changes) == 0:
 		return exitOK
 	case !p.Applyable:

@@ -18,7 +18,8 @@ import (
 //   - incident, target: as in Event.
 //   - severity: the incident's severity as Cloud Monitoring sent it ("Warning", "Critical", ...).
 //   - to: who is notified, an address or a role from the escalation table.
-//   - after: the escalation step, measured from incident start ("5m").
+//   - after: the escalation step, measured from incident start ("5m"); "pin@REVISION" for the
+//     notice that a traffic pin holds a newer revision back.
 //   - action, diagnosis: what runmedic decided for the service.
 //   - reason, evidence: the policy's explanation, for people.
 //   - url: the incident in the Cloud Console, when the alert had one.

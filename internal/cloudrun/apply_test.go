@@ -357,6 +357,8 @@ func TestIsRetryable(t *testing.T) {
 		{status.Error(codes.ResourceExhausted, "x"), true},
 		{status.Error(codes.Internal, "x"), true},
 		{status.Error(codes.Aborted, "read aborted"), true},
+		{context.Canceled, true},
+		{status.Error(codes.Canceled, "x"), true},
 		{context.DeadlineExceeded, true},
 		{status.Error(codes.PermissionDenied, "x"), false},
 		{status.Error(codes.NotFound, "x"), false},

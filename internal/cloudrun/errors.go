@@ -32,11 +32,11 @@ func IsRetryable(err error) bool {
 	if err == nil || errors.Is(err, ErrConflict) || errors.Is(err, ErrRevisionNotReady) {
 		return false
 	}
-	if errors.Is(err, context.DeadlineExceeded) {
-		return true
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return true // the caller gave up (a deadline, a shutdown): nothing says the call would fail
 	}
 	switch status.Code(err) {
-	case codes.Unavailable, codes.DeadlineExceeded, codes.ResourceExhausted, codes.Internal:
+	case codes.Unavailable, codes.DeadlineExceeded, codes.ResourceExhausted, codes.Internal, codes.Canceled:
 		return true
 	case codes.Aborted:
 		// On a read (an update's ABORTED is ErrConflict, handled above): the server gave up

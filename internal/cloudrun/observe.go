@@ -28,7 +28,8 @@ type Observation struct {
 	Revisions       []snapshot.Revision // newest first
 	StateAnnotation string              // value of StateAnnotation, "" when absent
 	// Reconciling is true while Cloud Run is still rolling out the last change; the traffic
-	// and latest ready revision are then transient.
+	// and latest ready revision are then transient. It is reported for people (and tests); the
+	// remediator does not wait on it: an update against the etag read is safe either way.
 	Reconciling bool
 }
 

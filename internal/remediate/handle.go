@@ -183,6 +183,8 @@ func (r *Remediator) decide(ctx context.Context, snap snapshot.Snapshot, rec *re
 func (r *Remediator) watch(snap snapshot.Snapshot, out Outcome, rec *record) {
 	inc := snap.Incident
 	switch {
+	case out.Step == "unpin":
+		// A person released a pin; the incident it came from is watched as it was.
 	case inc.State == snapshot.StateClosed:
 		rec.st = rec.st.Unwatch(inc.ID)
 	case out.Decision.Action != decision.None || rec.st.Pending != nil && rec.st.Pending.Incident == inc.ID:

@@ -45,17 +45,23 @@ func (r *Remediator) recordAction(st state.State, snap snapshot.Snapshot, out Ou
 		Revision:  pinnedRevision(out.Plan.Changes),
 		Changes:   out.Plan.Changes,
 	}
-	for _, c := range out.Plan.Changes {
-		if c.Path != snapshot.PathTraffic {
-			continue
-		}
+	if movesTraffic(out.Plan.Changes) {
+		next.Pin = nil // traffic moved back to the latest revision
 		if rev := pinnedRevision(out.Plan.Changes); rev != "" {
 			next.Pin = &state.Pin{Revision: rev, Since: now, Incident: act.Incident}
-		} else {
-			next.Pin = nil // traffic moved back to the latest revision
 		}
 	}
 	return next
+}
+
+// movesTraffic reports whether changes include a traffic change.
+func movesTraffic(changes []snapshot.Change) bool {
+	for _, c := range changes {
+		if c.Path == snapshot.PathTraffic {
+			return true
+		}
+	}
+	return false
 }
 
 // pinnedRevision is the revision a traffic change sends all traffic to, "" when the change

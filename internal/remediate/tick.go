@@ -126,14 +126,14 @@ func (r *Remediator) checkPin(ctx context.Context, target snapshot.Target) (audi
 	}
 	newer := newerReady(obs.Revisions, *pin)
 	step := "pin@" + newer
-	if newer == "" || r.Notify == nil || st.EscalationSent(pin.Incident, step) {
-		return audit.Event{}, false, nil
-	}
-	now := r.Now().UTC()
 	to := ""
 	if len(r.Config.Defaults.Escalation) > 0 {
 		to = r.Config.Defaults.Escalation[0].Notify
 	}
+	if newer == "" || r.Notify == nil || to == "" || st.EscalationSent(pin.Incident, step) {
+		return audit.Event{}, false, nil
+	}
+	now := r.Now().UTC()
 	reason := fmt.Sprintf("traffic is pinned by runmedic to %s since %s; revision %s gets 0 %%; release it with `runmedic unpin --service %s`",
 		pin.Revision, pin.Since.Format(time.RFC3339), newer, target.Name())
 	n := audit.Notification{

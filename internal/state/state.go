@@ -30,8 +30,9 @@ const Version = 1
 // budget (max_actions_per_day) and cooldown only look back a day, far fewer than this.
 const MaxActions = 20
 
-// MaxEscalations bounds the escalation steps remembered; the oldest are dropped first.
-const MaxEscalations = 20
+// MaxEscalations bounds the escalation steps remembered; the oldest are dropped first. It holds the
+// whole table for every watched incident (MaxWatching × a few rows), so none is sent twice.
+const MaxEscalations = 64
 
 // MaxBytes bounds the encoded annotation. Cloud Run (like Kubernetes) limits the total size of a
 // resource's annotations; 16 KiB leaves ample room for everyone else's.
