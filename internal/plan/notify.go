@@ -24,7 +24,8 @@ var ladderConditions = []string{
 
 // notifications schedules who hears about the incident, timed from its start. The rules:
 //   - a closed incident pages nobody (it recovered; the record says so);
-//   - params.notify targets are told at once (T+0);
+//   - params.notify targets are told at once (T+0), and their own rows of the table are left
+//     out: the runbook pages each person once;
 //   - every open incident carries the runbook's escalation ladder. After an escalate decision the
 //     steps are unconditional; after any other decision they are conditional ("page if not
 //     recovering"), and whoever sends them checks the condition when the time comes.
@@ -46,8 +47,8 @@ func notifications(s snapshot.Snapshot, sig signals.Signals, d decision.Decision
 		all = append(all, timed{0, Notification{To: to, After: FormatDuration(0), Reason: reason}})
 	}
 	for i, step := range cfg.Escalation {
-		if step.Notify == "" {
-			continue
+		if step.Notify == "" || slices.Contains(d.Params.Notify, step.Notify) {
+			continue // told at once already: the runbook pages each person once
 		}
 		var reason string
 		if d.Action == decision.Escalate {
