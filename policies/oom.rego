@@ -132,7 +132,8 @@ memory_rising if {
 	input.signals.rising_minutes >= min_rising_minutes
 }
 
-memory_high if input.signals.memory_now >= threshold
+# Above the threshold, as the alert condition is (COMPARISON_GT) and as minutes_above_threshold counts.
+memory_high if input.signals.memory_now > threshold
 
 memory_high if input.signals.minutes_above_threshold >= sustained_minutes
 

@@ -354,3 +354,8 @@ test_an_action_for_another_incident_does_not_count if {
 	d := decide(object.union(base, {"history": [other]}))
 	d.action == "raise_memory"
 }
+
+test_memory_exactly_at_the_threshold_is_not_high if {
+	not oom.memory_high with input as with_signals({"memory_now": 0.85, "minutes_above_threshold": 0})
+		with data.runmedic.config as config
+}

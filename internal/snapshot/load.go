@@ -39,6 +39,11 @@ func describeJSONError(data []byte, err error) string {
 		}
 		return fmt.Sprintf("want %s, got %s", te.Type, te.Value)
 	}
+	if strings.Contains(err.Error(), "Time.UnmarshalJSON") { // a time that is not even a string
+		if field := badTimeField(data); field != "" {
+			return fmt.Sprintf("%s: not an RFC 3339 time string", field)
+		}
+	}
 	var pe *time.ParseError
 	if errors.As(err, &pe) {
 		if field := badTimeField(data); field != "" {

@@ -51,6 +51,7 @@ func TestLoadErrors(t *testing.T) {
 		{"unknown field", `"history": []`, `"histroy": []`, `unknown field "histroy"`},
 		{"version", `"version": 1`, `"version": 2`, "version: is 2, want 1"},
 		{"revision time", `"created_at": "2026-02-01T07:10:00Z"`, `"created_at": "yesterday"`, `revisions[1].created_at: "yesterday" is not RFC 3339`},
+		{"time as a number", `"captured_at": "2026-02-04T10:30:00Z"`, `"captured_at": 1770201000`, "captured_at: not an RFC 3339 time string"},
 		{"wrong type", `"generation": 3`, `"generation": "3"`, "service.generation: want int64"},
 		{"state", `"state": "open"`, `"state": "firing"`, `incident.state: is "firing", want open or closed`},
 		{"memory", `"memory": "2Gi", "cpu": "1", "max_concurrency": 80, "min_instances"`, `"memory": "lots", "cpu": "1", "max_concurrency": 80, "min_instances"`, `service.template.memory: memory "lots"`},
