@@ -50,7 +50,7 @@ func runApply(ctx context.Context, e env, args []string) int {
 	defer closeClients()
 	run, err := r.Prepare(ctx, a)
 	if err != nil {
-		return fail(e, err)
+		return fail(e, liveError(e, err))
 	}
 	return confirmAndExecute(ctx, e, r, run, autoApprove, noColor)
 }
@@ -90,7 +90,7 @@ func confirmAndExecute(ctx context.Context, e env, r *remediate.Remediator, run 
 		return fail(e, errors.New("the service changed since the plan was made; nothing was applied; run apply again"))
 	}
 	if err != nil {
-		return fail(e, err)
+		return fail(e, liveError(e, err))
 	}
 	fmt.Fprintf(e.stdout, "\nApply complete! %d changed.\n", len(p.Changes))
 	if ev.Result != nil {

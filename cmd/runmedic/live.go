@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -14,6 +15,8 @@ import (
 	"github.com/runmedic/runmedic/internal/remediate"
 	"github.com/runmedic/runmedic/internal/scenario"
 	"github.com/runmedic/runmedic/internal/snapshot"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
 // liveRemediator connects to Cloud Run and Monitoring (or the fakes the environment points at)
@@ -88,7 +91,20 @@ func livePlan(ctx context.Context, e env, sc scenario.Scenario, service string, 
 	}
 	run, err := r.Prepare(ctx, a)
 	if err != nil {
-		return snapshot.Snapshot{}, remediate.Outcome{}, err
+		return snapshot.Snapshot{}, remediate.Outcome{}, liveError(e, err)
 	}
 	return run.Snapshot, run.Outcome, nil
+}
+
+// liveError adds the likely fix to an error of a live call that could not reach its API.
+func liveError(e env, err error) error {
+	if status.Code(err) != codes.Unavailable && !errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	if run := e.getenv(clients.EnvRunEndpoint); run != "" {
+		return fmt.Errorf("%w; nothing answers at %s=%s or %s=%s: is `runmedic fakes` running?",
+			err, clients.EnvRunEndpoint, run, clients.EnvMonitoringEndpoint, e.getenv(clients.EnvMonitoringEndpoint))
+	}
+	return fmt.Errorf("%w; the Google Cloud APIs are not reachable from here: check the network and proxy, or point %s and %s at local fakes",
+		err, clients.EnvRunEndpoint, clients.EnvMonitoringEndpoint)
 }

@@ -144,10 +144,13 @@ func TestLiveErrorsAreOneLine(t *testing.T) {
 		{"bad flag", []string{"plan", "--bogus"}, "flag provided but not defined: -bogus; run `runmedic plan -help`"},
 		{"bad flag value", []string{"test", "--threshold", "abc"}, `invalid value "abc" for flag -threshold`},
 		{"bad flag on apply", []string{"apply", "-o", "yaml"}, "flag provided but not defined: -o"},
+		{"no API at the endpoints", []string{"snapshot", "--service", "projects/p/locations/l/services/s"}, "is `runmedic fakes` running?"},
 	}
+	// Nothing listens on port 1 of the loopback.
+	dead := map[string]string{"RUNMEDIC_RUN_ENDPOINT": "127.0.0.1:1", "RUNMEDIC_MONITORING_ENDPOINT": "127.0.0.1:1"}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code, _, stderr := runCLI(t, nil, tt.args...)
+			code, _, stderr := runCLI(t, dead, tt.args...)
 			if code != exitError || !strings.Contains(stderr, tt.want) || strings.Count(stderr, "\n") != 1 {
 				t.Errorf("%v = exit %d, stderr %q; want exit 1 and one line containing %q", tt.args, code, stderr, tt.want)
 			}

@@ -57,7 +57,7 @@ func runSnapshot(ctx context.Context, e env, args []string) int {
 	r := &remediate.Remediator{Observer: cs.Run, Metrics: cs.Monitoring}
 	snap, _, warning, err := r.Observe(ctx, a, now)
 	if err != nil {
-		return fail(e, err)
+		return fail(e, liveError(e, err))
 	}
 	if warning != nil {
 		fmt.Fprintf(e.stderr, "Warning: %v; the snapshot's history is empty\n", warning)

@@ -35,7 +35,7 @@ func runUnpin(ctx context.Context, e env, args []string) int {
 	defer closeClients()
 	run, err := r.PrepareUnpin(ctx, target)
 	if err != nil {
-		return fail(e, err)
+		return fail(e, liveError(e, err))
 	}
 	return confirmAndExecute(ctx, e, r, run, autoApprove, noColor)
 }
