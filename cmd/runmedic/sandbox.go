@@ -86,7 +86,7 @@ func sandbox(ctx context.Context, e env, dir string) error {
 	}
 	shift := time.Now().UTC().Truncate(time.Minute).Sub(snap.CapturedAt)
 	snap = snap.Shifted(shift)
-	incident, err := shiftIncident(sc.Incident, shift)
+	incident, err := scenario.ShiftIncident(sc.Incident, shift)
 	if err != nil {
 		return err
 	}
@@ -293,30 +293,3 @@ func traffic(svc *runpb.Service) string {
 }
 
 func short(name string) string { return name[strings.LastIndexByte(name, '/')+1:] }
-
-// shiftIncident moves a notification's started_at and ended_at (Unix seconds) by d and leaves
-// everything else as it was written.
-func shiftIncident(raw []byte, d time.Duration) ([]byte, error) {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var n map[string]any
-	if err := dec.Decode(&n); err != nil {
-		return nil, fmt.Errorf("shift incident: %w", err)
-	}
-	inc, ok := n["incident"].(map[string]any)
-	if !ok {
-		return raw, nil
-	}
-	for _, k := range []string{"started_at", "ended_at"} {
-		v, ok := inc[k].(json.Number)
-		if !ok {
-			continue
-		}
-		sec, err := v.Int64()
-		if err != nil {
-			return nil, fmt.Errorf("shift incident: %s %q: %w", k, v, err)
-		}
-		inc[k] = sec + int64(d/time.Second)
-	}
-	return json.Marshal(n)
-}

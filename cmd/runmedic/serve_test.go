@@ -76,7 +76,7 @@ func TestServeRemediatesPushedAlert(t *testing.T) {
 	}
 	shift := time.Now().UTC().Truncate(time.Minute).Sub(snap.CapturedAt)
 	snap = snap.Shifted(shift)
-	incident, err := shiftIncident(sc.Incident, shift)
+	incident, err := scenario.ShiftIncident(sc.Incident, shift)
 	if err != nil {
 		t.Fatal(err)
 	}

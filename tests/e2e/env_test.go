@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -62,7 +61,7 @@ func newWorld(t *testing.T, name string) *world {
 	w := &world{t: t, run: cloudruntest.New(t), mon: monitoringtest.New(t), log: &syncBuffer{}}
 	// The live clock meets the fixture's "now": every age and window stays what it was.
 	w.shift = time.Now().UTC().Truncate(time.Minute).Sub(snap.CapturedAt)
-	if w.incident, err = shiftIncident(sc.Incident, w.shift); err != nil {
+	if w.incident, err = scenario.ShiftIncident(sc.Incident, w.shift); err != nil {
 		t.Fatal(err)
 	}
 	w.snap = snap.Shifted(w.shift)
@@ -217,33 +216,6 @@ func (w *world) auditEvents(want func([]audit.Event) bool) []audit.Event {
 		}
 	}
 	return got
-}
-
-// shiftIncident moves a notification's started_at and ended_at (Unix seconds) by d, keeping
-// every other byte of meaning: numbers are kept as they were written.
-func shiftIncident(raw []byte, d time.Duration) ([]byte, error) {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var n map[string]any
-	if err := dec.Decode(&n); err != nil {
-		return nil, fmt.Errorf("shift incident: %w", err)
-	}
-	inc, ok := n["incident"].(map[string]any)
-	if !ok {
-		return raw, nil // nothing to shift: the payload is what it is
-	}
-	for _, k := range []string{"started_at", "ended_at"} {
-		v, ok := inc[k].(json.Number)
-		if !ok {
-			continue
-		}
-		sec, err := v.Int64()
-		if err != nil {
-			return nil, fmt.Errorf("shift incident: %s %q: %w", k, v, err)
-		}
-		inc[k] = sec + int64(d/time.Second)
-	}
-	return json.Marshal(n)
 }
 
 // withState returns a notification with the incident's state set, and ended_at set to at for a
