@@ -74,15 +74,9 @@ func newWorld(t *testing.T, name string) *world {
 	}
 	w.mon.SeedFromSnapshot(w.snap)
 
-	base, err := config.Default()
+	cfg, err := config.ForPolicies(policies.FS, sc.Config, scenario.ConfigFile)
 	if err != nil {
 		t.Fatal(err)
-	}
-	cfg := base
-	if sc.Config != nil {
-		if cfg, err = config.Parse(sc.Config, base); err != nil {
-			t.Fatal(err)
-		}
 	}
 	eng, err := policy.New(ctx, policies.FS, cfg)
 	if err != nil {

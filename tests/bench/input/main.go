@@ -16,6 +16,7 @@ import (
 	"github.com/runmedic/runmedic/internal/policy"
 	"github.com/runmedic/runmedic/internal/scenario"
 	"github.com/runmedic/runmedic/internal/signals"
+	"github.com/runmedic/runmedic/policies"
 )
 
 func main() {
@@ -37,14 +38,9 @@ func run(dir, out string) error {
 	if err != nil {
 		return err
 	}
-	cfg, err := config.Default()
+	cfg, err := config.ForPolicies(policies.FS, sc.Config, scenario.ConfigFile)
 	if err != nil {
 		return err
-	}
-	if sc.Config != nil {
-		if cfg, err = config.Parse(sc.Config, cfg); err != nil {
-			return err
-		}
 	}
 	sig, err := signals.Compute(snap, cfg.Defaults)
 	if err != nil {
