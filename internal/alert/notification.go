@@ -101,6 +101,7 @@ func decodeNotification(raw []byte) (Alert, error) {
 	if err != nil {
 		return Alert{}, err
 	}
+	inc.Incident.Revision = revision
 	return Alert{
 		Version:       version,
 		Incident:      inc.Incident,

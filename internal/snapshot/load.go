@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -91,6 +93,27 @@ func (s Snapshot) Validate() error {
 	v.series("metrics.instance_count", s.Metrics.InstanceCount)
 	v.series("metrics.request_count", s.Metrics.RequestCount)
 	v.series("metrics.server_error_count", s.Metrics.ServerErrorCount)
+	for _, rev := range slices.Sorted(maps.Keys(s.Metrics.MemoryByRevision)) {
+		v.nonEmpty("metrics.memory_by_revision: revision name", rev)
+		v.series(fmt.Sprintf("metrics.memory_by_revision[%q]", rev), s.Metrics.MemoryByRevision[rev])
+	}
+	if s.Logs != nil {
+		for i, k := range s.Logs.OOMKills {
+			f := fmt.Sprintf("logs.oom_kills[%d]", i)
+			v.nonEmpty(f+".revision", k.Revision)
+			if k.Count < 1 {
+				v.add(f+".count", "is %d, want at least 1", k.Count)
+			}
+			if k.MaxUsedMiB < 0 || k.LimitMiB < 0 {
+				v.add(f, "MiB values must not be negative")
+			}
+			v.time(f+".first", k.First)
+			v.time(f+".last", k.Last)
+			if k.Last.Before(k.First) {
+				v.add(f+".last", "is before first")
+			}
+		}
+	}
 	for i, a := range s.History {
 		f := fmt.Sprintf("history[%d]", i)
 		v.nonEmpty(f+".action", a.Action)

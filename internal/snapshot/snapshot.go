@@ -22,6 +22,9 @@ type Snapshot struct {
 	Revisions  []Revision `json:"revisions"` // newest first; every revision that still exists
 	Metrics    Metrics    `json:"metrics"`
 	History    []Action   `json:"history"` // what runmedic did to this service, newest first
+	// Logs is the OOM-kill evidence read from Cloud Logging over the window. Nil when it was not
+	// read at all (an older snapshot); Available false when the read failed.
+	Logs *Logs `json:"logs,omitempty"`
 }
 
 // Incident is the alert that triggered the run, decoded from a Cloud Monitoring notification.
@@ -42,6 +45,9 @@ type Incident struct {
 	Labels       map[string]string `json:"labels"`
 	URL          string            `json:"url,omitempty"`
 	Summary      string            `json:"summary,omitempty"`
+	// Revision is the alert's resource.labels.revision_name: the revision whose series crossed
+	// the threshold. Empty when the alert policy grouped it away.
+	Revision string `json:"revision,omitempty"`
 }
 
 // Incident states as Cloud Monitoring sends them (lowercased).
@@ -128,6 +134,9 @@ type Metrics struct {
 	InstanceCount     []Point `json:"instance_count"`
 	RequestCount      []Point `json:"request_count"`
 	ServerErrorCount  []Point `json:"server_error_count,omitempty"` // 5xx responses a minute
+	// MemoryByRevision is p99 memory utilization per revision name, aligned like
+	// MemoryUtilization. Absent in version-1 snapshots written before it existed.
+	MemoryByRevision map[string][]Point `json:"memory_by_revision,omitempty"`
 }
 
 // Point is one sample of a series.
@@ -170,3 +179,22 @@ const (
 	PathRestart        = "template.restart"
 	PathTraffic        = "traffic"
 )
+
+// Logs is what Cloud Logging says about OOM kills in the window: Cloud Run writes one entry on
+// cloud_run_revision each time an instance exceeds its memory limit.
+type Logs struct {
+	Available bool      `json:"available"`           // false: the read failed; signals stay absent
+	Error     string    `json:"error,omitempty"`     // why the read failed
+	Truncated bool      `json:"truncated,omitempty"` // a page or time bound was hit
+	OOMKills  []OOMKill `json:"oom_kills"`           // per revision, newest kill first
+}
+
+// OOMKill summarises the OOM-kill entries of one revision.
+type OOMKill struct {
+	Revision   string    `json:"revision"`
+	Count      int       `json:"count"`
+	LimitMiB   float64   `json:"limit_mib"`    // the limit the entries name
+	MaxUsedMiB float64   `json:"max_used_mib"` // the largest "used" any entry reports
+	First      time.Time `json:"first"`
+	Last       time.Time `json:"last"`
+}
