@@ -66,6 +66,9 @@ type query struct {
 	groupBy []string
 	into    func(*snapshot.Metrics) *[]snapshot.Point
 	combine func(a, b float64) float64 // for two series that land on one minute
+	// perRevision keeps the series of each revision apart (by the revision_name resource
+	// label) in Metrics.MemoryByRevision instead of filling into.
+	perRevision bool
 }
 
 func sum(a, b float64) float64    { return a + b }
@@ -104,10 +107,21 @@ var queries = []query{
 		into:    func(m *snapshot.Metrics) *[]snapshot.Point { return &m.ServerErrorCount },
 		combine: sum,
 	},
+	{
+		name: MetricMemory + " (per revision)", metric: MetricMemory,
+		aligner: monitoringpb.Aggregation_ALIGN_PERCENTILE_99, reducer: monitoringpb.Aggregation_REDUCE_MAX,
+		groupBy:     []string{"resource.label.revision_name"},
+		combine:     larger,
+		perRevision: true,
+	},
 }
 
+// revisionLabel is the resource label the per-revision read groups by.
+const revisionLabel = "revision_name"
+
 // Series reads the service's memory utilization, instance count, request count and 5xx count over
-// [now-window, now] (DefaultWindow when window <= 0). The four reads run concurrently; if any
+// [now-window, now] (DefaultWindow when window <= 0), and memory utilization per revision. The
+// five reads run concurrently; if any
 // fails, Series returns the first failure in that order, wrapped with the metric name, and the
 // gRPC status stays readable with status.Code.
 func (c *Client) Series(ctx context.Context, target snapshot.Target, now time.Time, window time.Duration) (snapshot.Metrics, error) {
@@ -121,7 +135,7 @@ func (c *Client) Series(ctx context.Context, target snapshot.Target, now time.Ti
 		StartTime: timestamppb.New(now.Add(-window)),
 		EndTime:   timestamppb.New(now),
 	}
-	results := make([][]snapshot.Point, len(queries))
+	results := make([]map[string][]snapshot.Point, len(queries))
 	errs := make([]error, len(queries))
 	var wg sync.WaitGroup
 	for i, q := range queries {
@@ -136,7 +150,11 @@ func (c *Client) Series(ctx context.Context, target snapshot.Target, now time.Ti
 		if errs[i] != nil {
 			return snapshot.Metrics{}, fmt.Errorf("read %s of %s: %w", q.name, target.Name(), errs[i])
 		}
-		*q.into(&m) = results[i]
+		if q.perRevision {
+			m.MemoryByRevision = results[i]
+			continue
+		}
+		*q.into(&m) = results[i][""]
 	}
 	return m, nil
 }
@@ -162,8 +180,9 @@ func readOpts() []gax.CallOption {
 	}
 }
 
-// list reads every page of one query and returns its points oldest first, one per minute.
-func (c *Client) list(ctx context.Context, q query, target snapshot.Target, interval *monitoringpb.TimeInterval) ([]snapshot.Point, error) {
+// list reads every page of one query and returns its points oldest first, one per minute: under
+// the revision name for a per-revision query (nil when there is none), else under "".
+func (c *Client) list(ctx context.Context, q query, target snapshot.Target, interval *monitoringpb.TimeInterval) (map[string][]snapshot.Point, error) {
 	it := c.mc.ListTimeSeries(ctx, &monitoringpb.ListTimeSeriesRequest{
 		Name:     "projects/" + target.Project,
 		Filter:   Filter(q.metric, target) + q.extra,
@@ -176,7 +195,7 @@ func (c *Client) list(ctx context.Context, q query, target snapshot.Target, inte
 		},
 		View: monitoringpb.ListTimeSeriesRequest_FULL,
 	}, readOpts()...)
-	byMinute := map[time.Time]float64{}
+	byKey := map[string]map[time.Time]float64{}
 	for {
 		ts, err := it.Next()
 		if errors.Is(err, iterator.Done) {
@@ -184,6 +203,17 @@ func (c *Client) list(ctx context.Context, q query, target snapshot.Target, inte
 		}
 		if err != nil {
 			return nil, err
+		}
+		key := ""
+		if q.perRevision {
+			if key = ts.GetResource().GetLabels()[revisionLabel]; key == "" {
+				continue // a series Monitoring could not attribute to a revision
+			}
+		}
+		byMinute := byKey[key]
+		if byMinute == nil {
+			byMinute = map[time.Time]float64{}
+			byKey[key] = byMinute
 		}
 		for _, p := range ts.GetPoints() {
 			v, err := value(p.GetValue())
@@ -197,12 +227,22 @@ func (c *Client) list(ctx context.Context, q query, target snapshot.Target, inte
 			byMinute[at] = v
 		}
 	}
-	points := make([]snapshot.Point, 0, len(byMinute))
-	for at, v := range byMinute {
-		points = append(points, snapshot.Point{At: at, Value: v})
+	if !q.perRevision && byKey[""] == nil {
+		byKey[""] = map[time.Time]float64{} // no data: an empty series, never nil
 	}
-	slices.SortFunc(points, func(a, b snapshot.Point) int { return a.At.Compare(b.At) })
-	return points, nil
+	if len(byKey) == 0 {
+		return nil, nil
+	}
+	out := make(map[string][]snapshot.Point, len(byKey))
+	for key, byMinute := range byKey {
+		points := make([]snapshot.Point, 0, len(byMinute))
+		for at, v := range byMinute {
+			points = append(points, snapshot.Point{At: at, Value: v})
+		}
+		slices.SortFunc(points, func(a, b snapshot.Point) int { return a.At.Compare(b.At) })
+		out[key] = points
+	}
+	return out, nil
 }
 
 // value reads a numeric point; the aggregations above never yield another type.

@@ -73,9 +73,13 @@ func TestSeries(t *testing.T) {
 	}
 	wantMetrics := snapshot.Metrics{
 		MemoryUtilization: minutes(start, want...),
-		InstanceCount:     minutes(last, 4, 4, 6),
-		RequestCount:      minutes(last, 1010, 1107, 1240),
-		ServerErrorCount:  minutes(last, 0, 7, 30),
+		MemoryByRevision: map[string][]snapshot.Point{
+			"aiprod-api-00041": minutes(start, memA...),
+			"aiprod-api-00042": minutes(start, memB...),
+		},
+		InstanceCount:    minutes(last, 4, 4, 6),
+		RequestCount:     minutes(last, 1010, 1107, 1240),
+		ServerErrorCount: minutes(last, 0, 7, 30),
 	}
 	if diff := cmp.Diff(wantMetrics, got); diff != "" {
 		t.Errorf("Series (-want +got):\n%s", diff)
@@ -160,14 +164,17 @@ func TestSeriesRequests(t *testing.T) {
 		return &monitoringpb.Aggregation{AlignmentPeriod: durationpb.New(time.Minute), PerSeriesAligner: a, CrossSeriesReducer: r, GroupByFields: by}
 	}
 	interval := &monitoringpb.TimeInterval{StartTime: timestamppb.New(now.Add(-2 * time.Hour)), EndTime: timestamppb.New(now)}
+	// Keyed by filter and the first group-by field: memory is read for the service and per revision.
 	want := map[string]*monitoringpb.Aggregation{
-		`metric.type = "run.googleapis.com/container/memory/utilizations"` + base: agg(
+		`metric.type = "run.googleapis.com/container/memory/utilizations"` + base + " BY resource.label.service_name": agg(
 			monitoringpb.Aggregation_ALIGN_PERCENTILE_99, monitoringpb.Aggregation_REDUCE_MAX, "resource.label.service_name"),
-		`metric.type = "run.googleapis.com/container/instance_count"` + base: agg(
+		`metric.type = "run.googleapis.com/container/memory/utilizations"` + base + " BY resource.label.revision_name": agg(
+			monitoringpb.Aggregation_ALIGN_PERCENTILE_99, monitoringpb.Aggregation_REDUCE_MAX, "resource.label.revision_name"),
+		`metric.type = "run.googleapis.com/container/instance_count"` + base + " BY resource.label.service_name": agg(
 			monitoringpb.Aggregation_ALIGN_MAX, monitoringpb.Aggregation_REDUCE_SUM, "resource.label.service_name"),
-		`metric.type = "run.googleapis.com/request_count"` + base: agg(
+		`metric.type = "run.googleapis.com/request_count"` + base + " BY resource.label.service_name": agg(
 			monitoringpb.Aggregation_ALIGN_DELTA, monitoringpb.Aggregation_REDUCE_SUM, "resource.label.service_name"),
-		`metric.type = "run.googleapis.com/request_count"` + base + ` AND metric.labels.response_code_class = "5xx"`: agg(
+		`metric.type = "run.googleapis.com/request_count"` + base + ` AND metric.labels.response_code_class = "5xx"` + " BY resource.label.service_name": agg(
 			monitoringpb.Aggregation_ALIGN_DELTA, monitoringpb.Aggregation_REDUCE_SUM,
 			"resource.label.service_name", "metric.label.response_code_class"),
 	}
@@ -179,7 +186,7 @@ func TestSeriesRequests(t *testing.T) {
 		if diff := cmp.Diff(interval, r.GetInterval(), protocmp.Transform()); diff != "" {
 			t.Errorf("interval of %s (-want +got):\n%s", r.GetFilter(), diff)
 		}
-		got[r.GetFilter()] = r.GetAggregation()
+		got[r.GetFilter()+" BY "+r.GetAggregation().GetGroupByFields()[0]] = r.GetAggregation()
 	}
 	if diff := cmp.Diff(want, got, protocmp.Transform()); diff != "" {
 		t.Errorf("aggregation by filter (-want +got):\n%s", diff)

@@ -11,13 +11,21 @@ const (
 	metricRequestCount  = "run.googleapis.com/request_count"
 )
 
-// SeedFromSnapshot scripts the service-level series a snapshot holds, so that reading the
-// snapshot's target back through the monitoring client yields its metrics: memory utilization,
-// instance count, request count, and the 5xx part of the request count. Points are served at the
-// times they carry; shift the snapshot first (snapshot.Shifted) to make them end now.
+// SeedFromSnapshot scripts the series a snapshot holds, so that reading the snapshot's target back
+// through the monitoring client yields its metrics: memory utilization, instance count, request
+// count, the 5xx part of the request count, and memory utilization per revision. Points are served
+// at the times they carry; shift the snapshot first (snapshot.Shifted) to make them end now.
+//
+// Each memory_by_revision series is served as that revision's series, beside the service-level
+// series (which carries no revision): a read grouped by revision_name yields the per-revision
+// series exactly, and the service-level MAX over revisions yields the snapshot's memory series
+// wherever it is at least every revision's value, as Monitoring's own maximum is.
 func (s *Server) SeedFromSnapshot(snap snapshot.Snapshot) {
 	m, target := snap.Metrics, snap.Target
 	s.SetSeries(metricMemory, target, m.MemoryUtilization, nil)
+	for rev, points := range m.MemoryByRevision {
+		s.Set(Series{Metric: metricMemory, Target: target, Revision: rev, Points: points})
+	}
 	s.SetSeries(metricInstanceCount, target, m.InstanceCount, nil)
 	if len(m.ServerErrorCount) == 0 {
 		s.SetSeries(metricRequestCount, target, m.RequestCount, nil)
