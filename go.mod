@@ -3,6 +3,7 @@ module github.com/runmedic/runmedic
 go 1.26.8
 
 require (
+	cloud.google.com/go/logging v1.21.1
 	cloud.google.com/go/longrunning v1.5.0
 	cloud.google.com/go/monitoring v1.32.1
 	cloud.google.com/go/pubsub/v2 v2.9.0

@@ -89,8 +89,19 @@ func TestShifted(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.History = []Action{{Incident: "0.a", Action: "raise_memory", At: s.CapturedAt.Add(-time.Hour)}}
+	s.Metrics.MemoryByRevision = map[string][]Point{"r1": {{At: s.CapturedAt, Value: 0.5}}}
+	s.Logs = &Logs{Available: true, OOMKills: []OOMKill{{Revision: "r1", Count: 2, First: s.CapturedAt.Add(-time.Hour), Last: s.CapturedAt}}}
 	d := 300 * 24 * time.Hour
 	got := s.Shifted(d)
+	if at := got.Metrics.MemoryByRevision["r1"][0].At; !at.Equal(s.CapturedAt.Add(d)) {
+		t.Errorf("per-revision point at %v, want shifted by %v", at, d)
+	}
+	if k := got.Logs.OOMKills[0]; !k.First.Equal(s.CapturedAt.Add(d-time.Hour)) || !k.Last.Equal(s.CapturedAt.Add(d)) {
+		t.Errorf("OOM kills %v .. %v, want shifted by %v", k.First, k.Last, d)
+	}
+	if !s.Logs.OOMKills[0].Last.Equal(s.CapturedAt) || s.Metrics.MemoryByRevision["r1"][0].At != s.CapturedAt {
+		t.Error("Shifted changed the receiver's logs or per-revision series")
+	}
 	if !got.CapturedAt.Equal(s.CapturedAt.Add(d)) {
 		t.Errorf("CapturedAt = %v, want %v", got.CapturedAt, s.CapturedAt.Add(d))
 	}
