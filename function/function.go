@@ -97,7 +97,7 @@ func newHandler(ctx context.Context, getenv func(string) string) (*Handler, erro
 	log := audit.NewLogger(os.Stdout)
 	r := &remediate.Remediator{
 		Policy: eng, Config: cfg,
-		Observer: cs.Run, Applier: cs.Run, Metrics: cs.Monitoring,
+		Observer: cs.Run, Applier: cs.Run, Metrics: cs.Monitoring, Logs: cs.Logs,
 		Log: log, Now: time.Now,
 	}
 	// A nil *audit.Publisher must stay a nil interface, or the remediator would call it.

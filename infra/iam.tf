@@ -1,5 +1,5 @@
-# The function's identity. Every grant is on a single resource except monitoring.viewer:
-# ListTimeSeries has no narrower scope than the project.
+# The function's identity. Every grant is on a single resource except monitoring.viewer and
+# logging.viewer: ListTimeSeries and ListLogEntries have no narrower scope than the project.
 resource "google_service_account" "runtime" {
   project      = var.project_id
   account_id   = var.function_name
@@ -48,6 +48,14 @@ resource "google_service_account_iam_member" "runtime_acts_as_managed" {
 resource "google_project_iam_member" "runtime_monitoring_viewer" {
   project = var.project_id
   role    = "roles/monitoring.viewer"
+  member  = google_service_account.runtime.member
+}
+
+# Cloud Run's OOM-kill entries of the managed services, read as evidence for the diagnosis (log
+# entries are read per project; without this grant the decision is made from metrics alone).
+resource "google_project_iam_member" "runtime_logging_viewer" {
+  project = var.project_id
+  role    = "roles/logging.viewer"
   member  = google_service_account.runtime.member
 }
 

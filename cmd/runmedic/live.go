@@ -37,7 +37,7 @@ func liveRemediator(ctx context.Context, e env, pf policyFlags, overlay []byte, 
 		return nil, nil, err
 	}
 	r := &remediate.Remediator{
-		Policy: eng, Config: cfg, Observer: cs.Run, Applier: cs.Run, Metrics: cs.Monitoring,
+		Policy: eng, Config: cfg, Observer: cs.Run, Applier: cs.Run, Metrics: cs.Monitoring, Logs: cs.Logs,
 		Log: audit.NewLogger(e.stderr), Now: time.Now,
 	}
 	if cs.Audit != nil {
@@ -86,7 +86,7 @@ func livePlan(ctx context.Context, e env, sc scenario.Scenario, service string, 
 	}
 	defer cs.Close()
 	r := &remediate.Remediator{
-		Policy: eng, Config: cfg, Observer: cs.Run, Applier: cs.Run, Metrics: cs.Monitoring,
+		Policy: eng, Config: cfg, Observer: cs.Run, Applier: cs.Run, Metrics: cs.Monitoring, Logs: cs.Logs,
 		Log: audit.NewLogger(e.stderr), Now: time.Now,
 	}
 	run, err := r.Prepare(ctx, a)

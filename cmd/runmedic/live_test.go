@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/runmedic/runmedic/internal/cloudruntest"
+	"github.com/runmedic/runmedic/internal/loggingtest"
 	"github.com/runmedic/runmedic/internal/monitoringtest"
 	"github.com/runmedic/runmedic/internal/scenario"
 	"github.com/runmedic/runmedic/internal/snapshot"
@@ -35,7 +36,10 @@ func liveFakes(t *testing.T, name string) (*cloudruntest.Server, snapshot.Snapsh
 	}
 	mon := monitoringtest.New(t)
 	mon.SeedFromSnapshot(snap)
-	return run, snap, map[string]string{"RUNMEDIC_RUN_ENDPOINT": run.Addr(), "RUNMEDIC_MONITORING_ENDPOINT": mon.Addr()}
+	lg := loggingtest.New(t)
+	lg.SeedFromSnapshot(snap)
+	return run, snap, map[string]string{"RUNMEDIC_RUN_ENDPOINT": run.Addr(), "RUNMEDIC_MONITORING_ENDPOINT": mon.Addr(),
+		"RUNMEDIC_LOGGING_ENDPOINT": lg.Addr()}
 }
 
 // runCLI runs a command in-process and returns its exit code, stdout and stderr.
@@ -147,7 +151,8 @@ func TestLiveErrorsAreOneLine(t *testing.T) {
 		{"no API at the endpoints", []string{"snapshot", "--service", "projects/p/locations/l/services/s"}, "is `runmedic fakes` running?"},
 	}
 	// Nothing listens on port 1 of the loopback.
-	dead := map[string]string{"RUNMEDIC_RUN_ENDPOINT": "127.0.0.1:1", "RUNMEDIC_MONITORING_ENDPOINT": "127.0.0.1:1"}
+	dead := map[string]string{"RUNMEDIC_RUN_ENDPOINT": "127.0.0.1:1", "RUNMEDIC_MONITORING_ENDPOINT": "127.0.0.1:1",
+		"RUNMEDIC_LOGGING_ENDPOINT": "127.0.0.1:1"}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			code, _, stderr := runCLI(t, dead, tt.args...)

@@ -21,6 +21,8 @@ import (
 	"github.com/runmedic/runmedic/internal/cloudrun"
 	"github.com/runmedic/runmedic/internal/cloudruntest"
 	"github.com/runmedic/runmedic/internal/fnserver"
+	"github.com/runmedic/runmedic/internal/loggingtest"
+	"github.com/runmedic/runmedic/internal/logs"
 	"github.com/runmedic/runmedic/internal/monitoring"
 	"github.com/runmedic/runmedic/internal/monitoringtest"
 	"github.com/runmedic/runmedic/internal/plan"
@@ -115,10 +117,16 @@ func sandbox(ctx context.Context, e env, dir string) error {
 		return err
 	}
 	defer monFake.Close()
+	logFake, err := loggingtest.Start()
+	if err != nil {
+		return err
+	}
+	defer logFake.Close()
 	if err := runFake.SeedFromSnapshot(snap); err != nil {
 		return err
 	}
 	monFake.SeedFromSnapshot(snap)
+	logFake.SeedFromSnapshot(snap)
 
 	runClient, err := cloudrun.New(ctx, runFake.ClientOptions()...)
 	if err != nil {
@@ -130,6 +138,11 @@ func sandbox(ctx context.Context, e env, dir string) error {
 		return err
 	}
 	defer monClient.Close()
+	logReader, err := logs.New(ctx, logFake.ClientOptions()...)
+	if err != nil {
+		return err
+	}
+	defer logReader.Close()
 	for _, t := range []string{alertTopic, auditTopic, notifyTop} {
 		if err := emu.CreateTopic(ctx, t); err != nil {
 			return err
@@ -151,7 +164,7 @@ func sandbox(ctx context.Context, e env, dir string) error {
 
 	log := audit.NewLogger(e.stderr)
 	r := &remediate.Remediator{
-		Policy: eng, Config: cfg, Observer: runClient, Applier: runClient, Metrics: monClient,
+		Policy: eng, Config: cfg, Observer: runClient, Applier: runClient, Metrics: monClient, Logs: logReader,
 		Audit: auditPub, Notify: notifyPub, Log: log, Now: time.Now,
 	}
 	sandboxHandler.Store(&function.Handler{

@@ -16,8 +16,8 @@ import (
 
 func runSnapshot(ctx context.Context, e env, args []string) int {
 	fs := newFlags(e, "snapshot", "--service projects/P/locations/L/services/S [--incident F] > snapshot.json",
-		"Capture a live service (its template, traffic, revisions, three hours of metrics and runmedic's\n"+
-			"history) as snapshot v1 JSON, read-only: a real incident saved for `plan` and `replay`.\n"+
+		"Capture a live service (its template, traffic, revisions, three hours of metrics, per revision\n"+
+			"too, the OOM kills in its logs and runmedic's history) as snapshot v1 JSON, read-only: a real incident saved for `plan` and `replay`.\n"+
 			"With --incident the snapshot carries that incident; without, a placeholder open incident.")
 	var service, incident string
 	fs.StringVar(&service, "service", "", "the service to capture (required unless --incident names it)")
@@ -54,7 +54,7 @@ func runSnapshot(ctx context.Context, e env, args []string) int {
 		return fail(e, err)
 	}
 	defer cs.Close()
-	r := &remediate.Remediator{Observer: cs.Run, Metrics: cs.Monitoring}
+	r := &remediate.Remediator{Observer: cs.Run, Metrics: cs.Monitoring, Logs: cs.Logs}
 	snap, _, warning, err := r.Observe(ctx, a, now)
 	if err != nil {
 		return fail(e, liveError(e, err))

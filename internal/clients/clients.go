@@ -1,7 +1,8 @@
 // Package clients connects runmedic to Google Cloud from its environment, the same way for the
-// Cloud Function, `runmedic serve` and the CLI. For local fakes, RUNMEDIC_RUN_ENDPOINT and
-// RUNMEDIC_MONITORING_ENDPOINT (host:port) connect over plaintext gRPC without credentials, as
-// PUBSUB_EMULATOR_HOST does for Pub/Sub.
+// Cloud Function, `runmedic serve` and the CLI. For local fakes, RUNMEDIC_RUN_ENDPOINT,
+// RUNMEDIC_MONITORING_ENDPOINT and RUNMEDIC_LOGGING_ENDPOINT (host:port; all three may name one
+// address) connect over plaintext gRPC without credentials, as PUBSUB_EMULATOR_HOST does for
+// Pub/Sub.
 package clients
 
 import (
@@ -12,6 +13,7 @@ import (
 
 	"github.com/runmedic/runmedic/internal/audit"
 	"github.com/runmedic/runmedic/internal/cloudrun"
+	"github.com/runmedic/runmedic/internal/logs"
 	"github.com/runmedic/runmedic/internal/monitoring"
 )
 
@@ -19,14 +21,18 @@ import (
 const (
 	EnvRunEndpoint        = "RUNMEDIC_RUN_ENDPOINT"
 	EnvMonitoringEndpoint = "RUNMEDIC_MONITORING_ENDPOINT"
+	EnvLoggingEndpoint    = "RUNMEDIC_LOGGING_ENDPOINT"
 	EnvAuditTopic         = "RUNMEDIC_AUDIT_TOPIC"  // projects/P/topics/T
 	EnvNotifyTopic        = "RUNMEDIC_NOTIFY_TOPIC" // projects/P/topics/T
 )
 
 // Set is every client a live run needs. Audit and Notify are nil when their topic is not set.
+// Logs is never nil: when its client cannot be made, every read reports why, and the decision is
+// made without the logs.
 type Set struct {
 	Run        *cloudrun.Client
 	Monitoring *monitoring.Client
+	Logs       *logs.Reader
 	Audit      *audit.Publisher
 	Notify     *audit.Publisher
 }
@@ -56,6 +62,14 @@ func New(ctx context.Context, getenv func(string) string, o Options) (*Set, erro
 	if err != nil {
 		s.Close()
 		return nil, explain(err, EnvMonitoringEndpoint)
+	}
+	if ep := getenv(EnvLoggingEndpoint); ep != "" {
+		s.Logs, err = logs.New(ctx, cloudrun.EndpointOptions(ep)...)
+	} else {
+		s.Logs, err = logs.New(ctx)
+	}
+	if err != nil {
+		s.Logs = logs.Unavailable(explain(err, EnvLoggingEndpoint).Error())
 	}
 	if !o.Topics {
 		return s, nil
@@ -103,6 +117,9 @@ func (s *Set) Close() {
 	}
 	if s.Monitoring != nil {
 		s.Monitoring.Close()
+	}
+	if s.Logs != nil {
+		s.Logs.Close()
 	}
 	if s.Audit != nil {
 		s.Audit.Close()

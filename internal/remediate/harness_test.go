@@ -20,6 +20,8 @@ import (
 	"github.com/runmedic/runmedic/internal/cloudrun"
 	"github.com/runmedic/runmedic/internal/cloudruntest"
 	"github.com/runmedic/runmedic/internal/config"
+	"github.com/runmedic/runmedic/internal/loggingtest"
+	"github.com/runmedic/runmedic/internal/logs"
 	"github.com/runmedic/runmedic/internal/monitoring"
 	"github.com/runmedic/runmedic/internal/monitoringtest"
 	"github.com/runmedic/runmedic/internal/policy"
@@ -160,6 +162,7 @@ type env struct {
 	ctx    context.Context
 	run    *cloudruntest.Server
 	mon    *monitoringtest.Server
+	log    *loggingtest.Server
 	clock  *clock
 	audit  *recorder
 	notify *recorder
@@ -207,7 +210,7 @@ func newEnv(t *testing.T, name string, overlay []byte) *env {
 	ctx := context.Background()
 	e := &env{
 		t: t, ctx: ctx,
-		run: cloudruntest.New(t), mon: monitoringtest.New(t),
+		run: cloudruntest.New(t), mon: monitoringtest.New(t), log: loggingtest.New(t),
 		clock: &clock{now: t0}, audit: &recorder{}, notify: &recorder{},
 		cfg: cfg, sc: sc, alert: a, snap: snap, t0: t0,
 	}
@@ -222,9 +225,14 @@ func newEnv(t *testing.T, name string, overlay []byte) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { mc.Close() })
+	lr, err := logs.New(ctx, e.log.ClientOptions()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { lr.Close() })
 	e.r = &remediate.Remediator{
 		Policy: eng, Config: cfg,
-		Observer: crc, Applier: crc, Metrics: mc,
+		Observer: crc, Applier: crc, Metrics: mc, Logs: lr,
 		Audit: e.audit, Notify: e.notify,
 		Now: e.clock.Now,
 	}
@@ -232,7 +240,8 @@ func newEnv(t *testing.T, name string, overlay []byte) *env {
 }
 
 // seed puts the snapshot into the fakes: the service and revisions, runmedic's history as its
-// state annotation (with the traffic pin an earlier rollback left), and the metrics.
+// state annotation (with the traffic pin an earlier rollback left), the metrics (per revision
+// too) and the OOM kills in the logs.
 func (e *env) seed() {
 	e.t.Helper()
 	s := e.snap
@@ -261,6 +270,10 @@ func (e *env) seed() {
 	e.mon.SetSeries(monitoring.MetricMemory, s.Target, e.memory, nil)
 	e.mon.SetSeries(monitoring.MetricRequestCount, s.Target, s.Metrics.RequestCount, nil)
 	e.mon.SetSeries(monitoring.MetricInstanceCount, s.Target, s.Metrics.InstanceCount, nil)
+	for rev, points := range s.Metrics.MemoryByRevision {
+		e.mon.Set(monitoringtest.Series{Metric: monitoring.MetricMemory, Target: s.Target, Revision: rev, Points: points})
+	}
+	e.log.SeedFromSnapshot(s)
 }
 
 // memoryUntil extends the memory series with one point a minute at value up to and including

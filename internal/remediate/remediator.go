@@ -33,6 +33,13 @@ type MetricsReader interface {
 	Series(ctx context.Context, target snapshot.Target, now time.Time, window time.Duration) (snapshot.Metrics, error)
 }
 
+// LogsReader reads the OOM kills Cloud Logging holds for the service over a window. *logs.Reader
+// is one. A failed read is reported inside the result (Available false), never as an error: the
+// logs are evidence, and the decision is made from the metrics without them.
+type LogsReader interface {
+	OOMKills(ctx context.Context, target snapshot.Target, now time.Time, window time.Duration) snapshot.Logs
+}
+
 // Publisher publishes one JSON message. *audit.Publisher is one.
 type Publisher interface {
 	Publish(ctx context.Context, payload any, attrs map[string]string) (string, error)
@@ -46,6 +53,7 @@ type Remediator struct {
 	Observer Observer
 	Applier  Applier
 	Metrics  MetricsReader
+	Logs     LogsReader    // OOM kills from Cloud Logging; nil reads none (the snapshot's logs stay nil)
 	Audit    Publisher     // the audit topic; nil publishes nothing
 	Notify   Publisher     // the notification topic; nil sends no notifications
 	Log      *audit.Logger // structured log lines; nil logs nothing
@@ -88,15 +96,29 @@ func (r *Remediator) lock(ctx context.Context, target snapshot.Target) (unlock f
 	}
 }
 
-// Observe reads the service, its metrics and runmedic's state into a snapshot taken at now.
-// A state annotation that cannot be read is reported in warning and treated as empty.
+// Observe reads the service, its metrics (per revision too), the OOM kills in its logs and
+// runmedic's state into a snapshot taken at now. A state annotation that cannot be read is
+// reported in warning and treated as empty; logs that cannot be read are recorded as unavailable
+// in the snapshot and fail nothing.
 func (r *Remediator) Observe(ctx context.Context, a alert.Alert, now time.Time) (snap snapshot.Snapshot, st state.State, warning error, err error) {
 	obs, err := r.Observer.Observe(ctx, a.Target)
 	if err != nil {
 		return snapshot.Snapshot{}, state.State{}, nil, classify(err)
 	}
 	st, warning = state.Decode(obs.StateAnnotation)
+	var logs *snapshot.Logs
+	logsRead := make(chan struct{})
+	if r.Logs != nil {
+		go func() { // beside the metrics: the two reads are independent
+			defer close(logsRead)
+			l := r.Logs.OOMKills(ctx, a.Target, now, monitoring.DefaultWindow)
+			logs = &l
+		}()
+	} else {
+		close(logsRead)
+	}
 	m, err := r.Metrics.Series(ctx, a.Target, now, monitoring.DefaultWindow)
+	<-logsRead
 	if err != nil {
 		return snapshot.Snapshot{}, state.State{}, nil, classify(err)
 	}
@@ -109,6 +131,7 @@ func (r *Remediator) Observe(ctx context.Context, a alert.Alert, now time.Time) 
 		Revisions:  obs.Revisions,
 		Metrics:    m,
 		History:    st.History(),
+		Logs:       logs,
 	}
 	return snap, st, warning, nil
 }

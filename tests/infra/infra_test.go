@@ -169,6 +169,8 @@ func TestLeastPrivilege(t *testing.T) {
 		{"google_service_account_iam_member", "roles/iam.serviceAccountUser", "google_service_account.runtime", "each.value"},
 		// Runtime: memory time series; metrics have no narrower scope than the project.
 		{"google_project_iam_member", "roles/monitoring.viewer", "google_service_account.runtime", "var.project_id"},
+		// Runtime: Cloud Run's OOM-kill log entries; log entries are read per project.
+		{"google_project_iam_member", "roles/logging.viewer", "google_service_account.runtime", "var.project_id"},
 		// Runtime: audit events and escalations, on those two topics only.
 		{"google_pubsub_topic_iam_member", "roles/pubsub.publisher", "google_service_account.runtime", "google_pubsub_topic.audit"},
 		{"google_pubsub_topic_iam_member", "roles/pubsub.publisher", "google_service_account.runtime", "google_pubsub_topic.notify"},
