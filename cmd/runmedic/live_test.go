@@ -132,6 +132,9 @@ func TestSnapshotRoundTripsThroughPlan(t *testing.T) {
 	if len(got.Metrics.MemoryUtilization) != len(snap.Metrics.MemoryUtilization) {
 		t.Errorf("captured %d memory points, want %d", len(got.Metrics.MemoryUtilization), len(snap.Metrics.MemoryUtilization))
 	}
+	if got.Logs == nil || !got.Logs.Available || len(got.Logs.OOMKills) != 0 {
+		t.Errorf("captured logs %+v, want read, with no OOM kill", got.Logs)
+	}
 }
 
 func TestLiveErrorsAreOneLine(t *testing.T) {

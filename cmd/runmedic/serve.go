@@ -14,7 +14,8 @@ func runServe(ctx context.Context, e env, args []string) int {
 		"Serve the Cloud Function on 127.0.0.1 through the functions framework, as Cloud Functions\n"+
 			"runs it. It takes Pub/Sub push bodies posted to /projects/P/topics/T (the emulator's push\n"+
 			"subscriptions) and CloudEvents posted to /. It is configured by the environment:\n"+
-			"  "+clients.EnvRunEndpoint+", "+clients.EnvMonitoringEndpoint+"  host:port of local fakes\n"+
+			"  "+clients.EnvRunEndpoint+", "+clients.EnvMonitoringEndpoint+",\n"+
+			"  "+clients.EnvLoggingEndpoint+"                                host:port of local fakes (may be one)\n"+
 			"  PUBSUB_EMULATOR_HOST                                     the Pub/Sub emulator\n"+
 			"  "+clients.EnvAuditTopic+", "+clients.EnvNotifyTopic+"               projects/P/topics/T\n"+
 			"  "+function.EnvConfig+", "+function.EnvPolicies+"                     config file, policy directory\n"+

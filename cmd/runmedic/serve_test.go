@@ -19,6 +19,7 @@ import (
 
 	"github.com/runmedic/runmedic/internal/clients"
 	"github.com/runmedic/runmedic/internal/cloudruntest"
+	"github.com/runmedic/runmedic/internal/loggingtest"
 	"github.com/runmedic/runmedic/internal/monitoringtest"
 	"github.com/runmedic/runmedic/internal/scenario"
 )
@@ -86,11 +87,14 @@ func TestServeRemediatesPushedAlert(t *testing.T) {
 		t.Fatal(err)
 	}
 	mon.SeedFromSnapshot(snap)
+	lg := loggingtest.New(t)
+	lg.SeedFromSnapshot(snap)
 
 	port := freePort(t)
 	cmd, _, stderr := helperCommand(t, []string{
 		clients.EnvRunEndpoint + "=" + run.Addr(),
 		clients.EnvMonitoringEndpoint + "=" + mon.Addr(),
+		clients.EnvLoggingEndpoint + "=" + lg.Addr(),
 		clients.EnvAuditTopic + "=", clients.EnvNotifyTopic + "=",
 	}, "serve", "--port", strconv.Itoa(port))
 	if err := cmd.Start(); err != nil {

@@ -103,6 +103,9 @@ func (r *Reader) OOMKills(ctx context.Context, target snapshot.Target, now time.
 	for page := 1; ; page++ {
 		var entries []*logging.Entry
 		token, err := pager.NextPage(&entries)
+		if errors.Is(err, iterator.Done) { // no entry at all, or an empty last page
+			return s.logs(false)
+		}
 		if err != nil {
 			if page > 1 && ctx.Err() != nil {
 				return s.logs(true) // the time bound, after some pages: what was read stands

@@ -76,6 +76,27 @@ func TestOOMKillsRoundTrip(t *testing.T) {
 	}
 }
 
+func TestOOMKillsNone(t *testing.T) {
+	srv, r := setup(t)
+	srv.Add(loggingtest.Entry(target, "r1", now.Add(-time.Minute), "Default STARTUP TCP probe succeeded after 1 attempt"))
+	got := r.OOMKills(context.Background(), target, now, time.Hour)
+	if diff := cmp.Diff(snapshot.Logs{Available: true, OOMKills: []snapshot.OOMKill{}}, got); diff != "" {
+		t.Errorf("OOMKills with none in the window (-want +got):\n%s", diff)
+	}
+}
+
+// TestOOMKillsExactPages reads exactly two full pages: the last token leads to an empty page.
+func TestOOMKillsExactPages(t *testing.T) {
+	srv, r := setup(t)
+	srv.SeedFromSnapshot(snapshot.Snapshot{Target: target, Logs: &snapshot.Logs{Available: true, OOMKills: []snapshot.OOMKill{
+		{Revision: "r1", Count: 2 * PageSize, LimitMiB: 512, MaxUsedMiB: 600, First: now.Add(-time.Hour), Last: now},
+	}}})
+	got := r.OOMKills(context.Background(), target, now, time.Hour)
+	if !got.Available || got.Truncated || len(got.OOMKills) != 1 || got.OOMKills[0].Count != 2*PageSize {
+		t.Errorf("OOMKills = %+v, want %d kills, complete", got, 2*PageSize)
+	}
+}
+
 func TestOOMKillsTruncatedAtPageBound(t *testing.T) {
 	srv, r := setup(t)
 	const n = MaxPages*PageSize + 30

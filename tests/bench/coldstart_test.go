@@ -12,6 +12,7 @@ import (
 
 	"github.com/runmedic/runmedic/internal/clients"
 	"github.com/runmedic/runmedic/internal/cloudruntest"
+	"github.com/runmedic/runmedic/internal/loggingtest"
 	"github.com/runmedic/runmedic/internal/monitoringtest"
 	"github.com/runmedic/runmedic/internal/snapshot"
 )
@@ -45,6 +46,8 @@ func BenchmarkColdStart(b *testing.B) {
 			b.Fatal(err)
 		}
 		mon.SeedFromSnapshot(snap)
+		lg := loggingtest.New(b)
+		lg.SeedFromSnapshot(snap)
 		inc, err := shiftStart(fx.incident, shift)
 		if err != nil {
 			b.Fatal(err)
@@ -57,6 +60,7 @@ func BenchmarkColdStart(b *testing.B) {
 		cmd := exec.Command(bin, bodyFile)
 		cmd.Env = append(os.Environ(),
 			clients.EnvRunEndpoint+"="+run.Addr(), clients.EnvMonitoringEndpoint+"="+mon.Addr(),
+			clients.EnvLoggingEndpoint+"="+lg.Addr(),
 			"GOOGLE_CLOUD_PROJECT="+project, "FUNCTION_TARGET=", "PUBSUB_EMULATOR_HOST=")
 		stderr, err := cmd.StderrPipe()
 		if err != nil {
