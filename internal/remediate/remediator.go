@@ -107,17 +107,22 @@ func (r *Remediator) Observe(ctx context.Context, a alert.Alert, now time.Time) 
 	}
 	st, warning = state.Decode(obs.StateAnnotation)
 	var logs *snapshot.Logs
+	logsCtx, cancelLogs := context.WithCancel(ctx)
+	defer cancelLogs()
 	logsRead := make(chan struct{})
 	if r.Logs != nil {
 		go func() { // beside the metrics: the two reads are independent
 			defer close(logsRead)
-			l := r.Logs.OOMKills(ctx, a.Target, now, monitoring.DefaultWindow)
+			l := r.Logs.OOMKills(logsCtx, a.Target, now, monitoring.DefaultWindow)
 			logs = &l
 		}()
 	} else {
 		close(logsRead)
 	}
 	m, err := r.Metrics.Series(ctx, a.Target, now, monitoring.DefaultWindow)
+	if err != nil {
+		cancelLogs() // no snapshot without metrics: the logs are not waited for
+	}
 	<-logsRead
 	if err != nil {
 		return snapshot.Snapshot{}, state.State{}, nil, classify(err)
