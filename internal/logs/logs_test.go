@@ -2,6 +2,7 @@ package logs
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -153,16 +154,21 @@ func TestOOMKillsWithoutClient(t *testing.T) {
 	}
 }
 
-// BenchmarkOOMKills reads one full page of OOM-kill entries through the client and the fake.
+// BenchmarkOOMKills reads one full page of OOM-kill entries, and the whole bound, through the
+// client and the fake over loopback.
 func BenchmarkOOMKills(b *testing.B) {
-	srv, r := setup(b)
-	srv.SeedFromSnapshot(snapshot.Snapshot{Target: target, Logs: &snapshot.Logs{Available: true, OOMKills: []snapshot.OOMKill{
-		{Revision: "r1", Count: PageSize, LimitMiB: 512, MaxUsedMiB: 600, First: now.Add(-time.Hour), Last: now},
-	}}})
-	for b.Loop() {
-		if got := r.OOMKills(context.Background(), target, now, 3*time.Hour); got.OOMKills[0].Count != PageSize {
-			b.Fatalf("read %d kills, want %d", got.OOMKills[0].Count, PageSize)
-		}
+	for _, n := range []int{PageSize, MaxPages * PageSize} {
+		b.Run(strconv.Itoa(n), func(b *testing.B) {
+			srv, r := setup(b)
+			srv.SeedFromSnapshot(snapshot.Snapshot{Target: target, Logs: &snapshot.Logs{Available: true, OOMKills: []snapshot.OOMKill{
+				{Revision: "r1", Count: n, LimitMiB: 512, MaxUsedMiB: 600, First: now.Add(-time.Hour), Last: now},
+			}}})
+			for b.Loop() {
+				if got := r.OOMKills(context.Background(), target, now, 3*time.Hour); got.OOMKills[0].Count != n {
+					b.Fatalf("read %d kills, want %d", got.OOMKills[0].Count, n)
+				}
+			}
+		})
 	}
 }
 
