@@ -105,13 +105,6 @@ func (s *Server) Add(entries ...*loggingpb.LogEntry) {
 	}
 }
 
-// Reset drops every stored entry and any scripted failure.
-func (s *Server) Reset() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.entries, s.failN = nil, 0
-}
-
 // FailNext makes the next n ListLogEntries calls fail with code (n < 0: every call from now on),
 // as a missing logging.viewer grant (PermissionDenied) or an unavailable backend would.
 func (s *Server) FailNext(code codes.Code, n int) {

@@ -56,6 +56,9 @@ func Unavailable(reason string) *Reader { return &Reader{reason: reason} }
 
 // WithTimeout returns a copy of r whose reads are bounded by d instead of Timeout.
 func (r *Reader) WithTimeout(d time.Duration) *Reader {
+	if r == nil {
+		return nil
+	}
 	c := *r
 	c.timeout = d
 	return &c
