@@ -6,7 +6,7 @@
 //
 //	coldstart PUSH_BODY_FILE
 //
-// The Cloud Run and Monitoring endpoints come from the environment as for `runmedic serve`. It
+// The Cloud Run, Monitoring and Logging endpoints come from the environment as for `runmedic serve`. It
 // prints one line on stderr: "coldstart status=S vmhwm_kib=N", the HTTP status of the delivery
 // and the peak resident memory of the process.
 package main

@@ -19,9 +19,10 @@ import (
 	"google.golang.org/grpc/status"
 )
 
-// liveRemediator connects to Cloud Run and Monitoring (or the fakes the environment points at)
-// and returns a remediator with the clock as its time. Topics are connected only for commands
-// that change something, so the audit trail records CLI applies as it records the function's.
+// liveRemediator connects to Cloud Run, Monitoring and Logging (or the fakes the environment
+// points at) and returns a remediator with the clock as its time. Topics are connected only for
+// commands that change something, so the audit trail records CLI applies as it records the
+// function's.
 // The policy set and config come from pf, with overlay (a --config file's content) merged last.
 func liveRemediator(ctx context.Context, e env, pf policyFlags, overlay []byte, topics bool) (*remediate.Remediator, func(), error) {
 	runner, err := pf.runner()

@@ -47,7 +47,7 @@ var commands = map[string]command{
 	"replay":   {"Decide every scenario in a directory; compare two policy sets", runReplay},
 	"serve":    {"Serve the Cloud Function locally (functions framework)", runServe},
 	"sandbox":  {"Run the whole loop locally: emulator, fakes, function, one alert", runSandbox},
-	"fakes":    {"Serve fake Cloud Run and Monitoring APIs seeded from a scenario, to try --live", runFakes},
+	"fakes":    {"Serve fake Cloud Run, Monitoring and Logging APIs seeded from a scenario, to try --live", runFakes},
 	"unpin":    {"Release a traffic pin runmedic made, through the same guard", runUnpin},
 }
 
