@@ -192,3 +192,28 @@ func TestSeriesRequests(t *testing.T) {
 		t.Errorf("aggregation by filter (-want +got):\n%s", diff)
 	}
 }
+
+// TestSeriesFromSeededSnapshot reads back what the fake serves for a snapshot: the service-level
+// series and each revision's series, as `runmedic fakes` and the sandbox serve them.
+func TestSeriesFromSeededSnapshot(t *testing.T) {
+	srv, c := setup(t)
+	start := now.Add(-10 * time.Minute)
+	want := snapshot.Metrics{
+		MemoryUtilization: minutes(start, 0.50, 0.62, 0.71, 0.88),
+		InstanceCount:     minutes(start, 2, 2, 3, 3),
+		RequestCount:      minutes(start, 100, 120, 130, 90),
+		ServerErrorCount:  minutes(start, 0, 1, 0, 4),
+		MemoryByRevision: map[string][]snapshot.Point{
+			"aiprod-api-00042-abc": minutes(start, 0.50, 0.50, 0.49, 0.51),
+			"aiprod-api-00043-kyt": minutes(start, 0.31, 0.62, 0.71, 0.88),
+		},
+	}
+	srv.SeedFromSnapshot(snapshot.Snapshot{Target: target, Metrics: want})
+	got, err := c.Series(context.Background(), target, now, time.Hour)
+	if err != nil {
+		t.Fatalf("Series: %v", err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Series of a seeded snapshot (-want +got):\n%s", diff)
+	}
+}
