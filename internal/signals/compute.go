@@ -53,7 +53,7 @@ func Compute(s snapshot.Snapshot, d config.Defaults) (Signals, error) {
 	if mem.len() > 0 {
 		sig.Cycles.Cycles = g.cycles.resets + 1
 	}
-	sig.Verification = verification(s, mem, d.VerifyBelow, d.VerifyAfter.Duration)
+	sig.Verification = verification(s, mem, g.climbing, d.VerifyBelow, d.VerifyAfter.Duration)
 	sig.RequestSpike = requestSpike(newSeries(s.Metrics.RequestCount), sig.RisingMinutes)
 
 	sig.ServingRevision = servingRevision(s)

@@ -93,7 +93,8 @@ type cycleStats struct {
 const minCycleMinutes = 10
 
 // cycleFacts measures the cycles. A cycle grows when its climb is at least minCycleMinutes long
-// and rises by at least max(0.05, 3·noise) over it; the newest chain of growing cycles (the
+// and, measured from where it began (hingeStart), the rise is significant (significantRise) and
+// gains at least 0.05; the newest chain of growing cycles (the
 // newest cycle may be too young to measure without breaking the chain) is where a leak has been
 // seen through its restarts.
 func (s timeSeries) cycleFacts(cs []cycle, sigma float64) cycleStats {
@@ -101,6 +102,7 @@ func (s timeSeries) cycleFacts(cs []cycle, sigma float64) cycleStats {
 	var slopes, lengths, floors []float64
 	grows := make([]bool, len(cs))
 	measurable := make([]bool, len(cs))
+	from := make([]int, len(cs))
 	for k, c := range cs {
 		if c.restarted {
 			st.resets++
@@ -117,10 +119,13 @@ func (s timeSeries) cycleFacts(cs []cycle, sigma float64) cycleStats {
 			continue
 		}
 		measurable[k] = true
-		slope := s.theilSen(c.start, top)
-		hours := (s.sec[top-1] - s.sec[c.start]) / 3600
-		if slope > 0 && slope*hours >= max(minRise, 3*sigma) {
-			grows[k] = true
+		// The climb is measured from where it began (a step up and a plateau is not a climb).
+		h, _ := s.hingeStart(c.start, top)
+		if top-h < 5 {
+			continue
+		}
+		if slope := s.theilSen(h, top); s.significantRise(h, top, slope, sigma) && slope*(s.sec[top-1]-s.sec[h])/3600 >= minRise {
+			grows[k], from[k] = true, h
 			slopes = append(slopes, slope)
 		}
 	}
@@ -135,7 +140,7 @@ func (s timeSeries) cycleFacts(cs []cycle, sigma float64) cycleStats {
 	}
 	for k := len(cs) - 1; k >= 0; k-- {
 		if grows[k] {
-			st.growingFrom = cs[k].start
+			st.growingFrom = from[k]
 			continue
 		}
 		if k == len(cs)-1 && !measurable[k] {

@@ -97,8 +97,9 @@ type Verification struct {
 	// MinutesBelowVerify is how long, ending at the newest point, memory has been below
 	// verify_below: recovery when it reaches verify_after.
 	MinutesBelowVerify int `json:"minutes_below_verify"`
-	// RecoveredEarly is true when MinutesBelowVerify reaches verify_after on an open incident:
-	// the service recovered before the alert arrived.
+	// RecoveredEarly is true when MinutesBelowVerify reaches verify_after on an open incident and
+	// memory is not climbing again since a restart: the service recovered before the alert
+	// arrived.
 	RecoveredEarly bool `json:"recovered_early"`
 	// AlreadyActed is true when a change for this incident landed and has not failed.
 	AlreadyActed bool `json:"already_acted"`

@@ -16,6 +16,7 @@ type growth struct {
 	toLimit  int     // minutes until the limit at perHour from the current level, -1 when not growing
 	trend    float64 // Theil–Sen slope over the whole window, per hour
 	cycleNow int     // index where the newest cycle starts
+	climbing bool    // the newest cycle is climbing significantly (see significantRise)
 }
 
 // growth measures growth by these rules:
@@ -25,8 +26,7 @@ type growth struct {
 //     growing since the first of those cycles began, at their median rate: a leak seen through
 //     its restarts.
 //  3. Otherwise look at the newest cycle alone: find where the rise began (hingeStart) and take
-//     the Theil–Sen slope from there; it grows when that slope, over that time, gains at least
-//     max(0.05, 3·noise).
+//     the Theil–Sen slope from there; it grows when that rise is significant (significantRise).
 //  4. The plateau test: memory is level when it does not grow, or when the Theil–Sen slope of the
 //     last 30 minutes is below half the growth rate and lower by more than twice the slope's
 //     standard error for that noise. A rise that levels off without restarts is not growth.
@@ -45,11 +45,12 @@ func (s timeSeries) growth() growth {
 		g.minutes = s.minutesBetween(g.cycles.growingFrom, n-1)
 		g.perHour = g.cycles.growthPerHour
 	} else if k, _ := s.hingeStart(g.cycleNow, n); n-k >= 2 {
-		ts := s.theilSen(k, n)
-		hours := (s.sec[n-1] - s.sec[k]) / 3600
-		if ts > 0 && ts*hours >= max(minRise, 3*g.noise) {
+		if ts := s.theilSen(k, n); s.significantRise(k, n, ts, g.noise) {
 			g.minutes, g.perHour = s.minutesBetween(k, n-1), ts
 		}
+	}
+	if n-g.cycleNow >= 5 {
+		g.climbing = s.significantRise(g.cycleNow, n, s.theilSen(g.cycleNow, n), g.noise)
 	}
 	g.plateau = g.minutes == 0 || s.levelledOff(g.cycleNow, g.perHour, g.noise)
 	if g.plateau && g.cycles.resets == 0 {
@@ -78,4 +79,15 @@ func (s timeSeries) levelledOff(cycleStart int, rate, sigma float64) bool {
 	}
 	recent := s.theilSen(w, n)
 	return recent < rate/2 && rate-recent > 2*slopeSE(sigma, n-w, span)
+}
+
+// Growth must gain at least this much (utilization) to count, however clean the series.
+const minGain = 0.03
+
+// significantRise reports that slope (per hour) over the points [from, to) is growth: positive,
+// at least three standard errors for the series' noise, and gaining at least minGain. A slow
+// rise under noise passes when there are enough points; a short noisy wiggle does not.
+func (s timeSeries) significantRise(from, to int, slope, sigma float64) bool {
+	hours := (s.sec[to-1] - s.sec[from]) / 3600
+	return slope > 0 && slope*hours >= minGain && slope >= 3*slopeSE(sigma, to-from, hours)
 }

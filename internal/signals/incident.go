@@ -17,12 +17,16 @@ const (
 // verify_after has passed. A change whose outcome is "failed" failed; an "applied" change whose
 // window has passed with a point at or above verify_below since it, or no point at all, failed
 // too. A change that landed and has not failed means runmedic already acted.
-func verification(s snapshot.Snapshot, mem timeSeries, below float64, after time.Duration) Verification {
+//
+// Recovery before the alert is memory below verify_below for at least verify_after at the end of
+// the window on an open incident, unless memory is climbing again since the last restart: a
+// leak that has just been OOM-killed is low for a while and has not recovered.
+func verification(s snapshot.Snapshot, mem timeSeries, climbing bool, below float64, after time.Duration) Verification {
 	var v Verification
 	if mem.len() > 0 {
 		v.MinutesBelowVerify = mem.minutesBelow(below)
 	}
-	v.RecoveredEarly = s.Incident.State != snapshot.StateClosed && after > 0 && v.MinutesBelowVerify > 0 &&
+	v.RecoveredEarly = s.Incident.State != snapshot.StateClosed && after > 0 && v.MinutesBelowVerify > 0 && !climbing &&
 		time.Duration(v.MinutesBelowVerify)*time.Minute >= after
 	for _, h := range s.History {
 		if h.Incident != s.Incident.ID || !h.Changed() {
