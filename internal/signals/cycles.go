@@ -47,7 +47,7 @@ func (s timeSeries) cycles(sigma float64) []cycle {
 		for j+1 < n && s.val[j+1] <= s.val[j] {
 			j++
 		}
-		out = append(out, cycle{start: start, peak: s.peakIn(start, i+1), end: j, restarted: true})
+		out = append(out, cycle{start: start, peak: s.peakIn(start, j), end: j, restarted: true})
 		start, floor, i = j, s.val[j], j-1
 	}
 	return append(out, cycle{start: start, peak: s.peakIn(start, n), end: n})
