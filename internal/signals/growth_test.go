@@ -74,8 +74,8 @@ func TestGrowth(t *testing.T) {
 		},
 		{
 			// Floors after restarts creep up 0.05 a cycle: memory a restart no longer frees.
-			name: "floors creep up across restarts",
-			vals: join(ramp(0.4, 1, 40), ramp(0.45, 1, 40), ramp(0.5, 1, 40), ramp(0.55, 1, 40), ramp(0.6, 0.8, 20)),
+			name:   "floors creep up across restarts",
+			vals:   join(ramp(0.4, 1, 40), ramp(0.45, 1, 40), ramp(0.5, 1, 40), ramp(0.55, 1, 40), ramp(0.6, 0.8, 20)),
 			resets: 4, growsFrom: 170, growsTo: 179, minRate: 0.6, maxRate: 0.95, wantAcrossRestartsGT: 0.1,
 		},
 	}
