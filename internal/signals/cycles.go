@@ -120,7 +120,7 @@ func (s timeSeries) cycleFacts(cs []cycle, sigma float64) cycleStats {
 		}
 		measurable[k] = true
 		// The climb is measured from where it began (a step up and a plateau is not a climb).
-		h, _ := s.hingeStart(c.start, top)
+		h := s.hingeStart(c.start, top)
 		if top-h < 5 {
 			continue
 		}

@@ -36,6 +36,7 @@ func (s timeSeries) growth() growth {
 	if n == 0 {
 		return g
 	}
+	s = s.remembering()
 	g.noise = s.noise()
 	g.trend = s.theilSen(0, n)
 	cs := s.cycles(g.noise)
@@ -44,7 +45,7 @@ func (s timeSeries) growth() growth {
 	if g.cycles.resets > 0 && g.cycles.growingFrom >= 0 {
 		g.minutes = s.minutesBetween(g.cycles.growingFrom, n-1)
 		g.perHour = g.cycles.growthPerHour
-	} else if k, _ := s.hingeStart(g.cycleNow, n); n-k >= 2 {
+	} else if k := s.hingeStart(g.cycleNow, n); n-k >= 2 {
 		if ts := s.theilSen(k, n); s.significantRise(k, n, ts, g.noise) {
 			g.minutes, g.perHour = s.minutesBetween(k, n-1), ts
 		}

@@ -2,13 +2,26 @@ package signals
 
 // hingeStart finds where growth began in the points [from, to): the point t0 at which a line that
 // is flat before t0 and rises at a constant rate after it fits best by least squares. It returns
-// the index of t0 and the rate after it, per hour. Candidates are every point that leaves at
-// least five after it; the sums are running, so the search is linear. A series that is best
-// fitted by no hinge at all (a rise from the start) returns from.
-func (s timeSeries) hingeStart(from, to int) (int, float64) {
+// the index of t0. Candidates are every point that leaves at least five after it; the sums are
+// running, so the search is linear. A series that is best fitted by no hinge at all (a rise from
+// the start) returns from.
+func (s timeSeries) hingeStart(from, to int) int {
+	if s.memo != nil {
+		if k, ok := s.memo.hinges[[2]int{from, to}]; ok {
+			return k
+		}
+	}
+	k := s.hingeFit(from, to)
+	if s.memo != nil {
+		s.memo.hinges[[2]int{from, to}] = k
+	}
+	return k
+}
+
+func (s timeSeries) hingeFit(from, to int) int {
 	n := to - from
 	if n < 6 {
-		return from, s.theilSen(from, to)
+		return from
 	}
 	// Suffix sums over [k, to) of t, t², y, ty; prefix sums over [from, k) of y, y².
 	var st, stt, sy, sty float64
@@ -27,7 +40,7 @@ func (s timeSeries) hingeStart(from, to int) (int, float64) {
 		totYY += s.val[k] * s.val[k]
 	}
 	N := float64(n)
-	best, bestSSE, bestB := from, 0.0, 0.0
+	best, bestSSE := from, 0.0
 	first := true
 	for k := from; k <= to-6; k++ {
 		t0 := s.sec[k] / 3600
@@ -45,8 +58,8 @@ func (s timeSeries) hingeStart(from, to int) (int, float64) {
 		c := (totY - b*sx) / N
 		sse := totYY - 2*c*totY - 2*b*sxy + c*c*N + 2*c*b*sx + b*b*sxx
 		if first || sse < bestSSE {
-			best, bestSSE, bestB, first = k, sse, b, false
+			best, bestSSE, first = k, sse, false
 		}
 	}
-	return best, bestB
+	return best
 }

@@ -26,6 +26,7 @@ type timeSeries struct {
 	start time.Time
 	sec   []float64 // seconds since start, non-decreasing
 	val   []float64
+	memo  *fits // nil: nothing is remembered
 }
 
 // newSeries keeps the finite points of p in time order. p itself is never modified.

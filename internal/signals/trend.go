@@ -40,6 +40,34 @@ func (s timeSeries) noise() float64 {
 // of the slopes between every pair of points, over at most maxTrendPoints points evenly spread.
 // Up to 29 % of the points may be wild without moving it. 0 with fewer than two distinct times.
 func (s timeSeries) theilSen(from, to int) float64 {
+	if s.memo != nil {
+		if v, ok := s.memo.slopes[[2]int{from, to}]; ok {
+			return v
+		}
+	}
+	v := s.theilSenFit(from, to)
+	if s.memo != nil {
+		s.memo.slopes[[2]int{from, to}] = v
+	}
+	return v
+}
+
+// fits remembers the Theil–Sen slopes and hinges already fitted on one series: the growth rules
+// ask for the same stretch more than once (a series without restarts is one cycle), and the
+// fits are the costly part of the signals. It also keeps one buffer for the pairwise slopes.
+type fits struct {
+	slopes  map[[2]int]float64
+	hinges  map[[2]int]int
+	scratch []float64
+}
+
+// remembering is s with a fresh memo of its fits.
+func (s timeSeries) remembering() timeSeries {
+	s.memo = &fits{slopes: map[[2]int]float64{}, hinges: map[[2]int]int{}}
+	return s
+}
+
+func (s timeSeries) theilSenFit(from, to int) float64 {
 	n := to - from
 	if n < 2 {
 		return 0
@@ -49,7 +77,10 @@ func (s timeSeries) theilSen(from, to int) float64 {
 	for k := range idx {
 		idx[k] = from + k*(n-1)/max(1, m-1)
 	}
-	slopes := make([]float64, 0, m*(m-1)/2)
+	var slopes []float64
+	if s.memo != nil {
+		slopes = s.memo.scratch[:0]
+	}
 	for a := 0; a < m; a++ {
 		for b := a + 1; b < m; b++ {
 			i, j := idx[a], idx[b]
@@ -57,6 +88,9 @@ func (s timeSeries) theilSen(from, to int) float64 {
 				slopes = append(slopes, (s.val[j]-s.val[i])/dx)
 			}
 		}
+	}
+	if s.memo != nil {
+		s.memo.scratch = slopes
 	}
 	if len(slopes) == 0 {
 		return 0
