@@ -51,19 +51,19 @@ type Params struct {
 }
 
 // LadderUnconditional reports whether the runbook's escalation ladder goes out whatever memory
-// does next: after an escalation, and after any remedy for a leak (gradual growth, or a
-// regression that could not be rolled back), because a restart or a raise only buys time and
-// the code still needs fixing. After other remedies the ladder waits on their verification.
+// does next: after an escalation, and after a remedy for a leak (gradual growth, or a regression
+// that could not be rolled back), because a restart or a raise only buys time and the code still
+// needs fixing. A decision that changes nothing (action none) is never unconditional: a later
+// delivery that finds the leak already acted on leaves the ladder to the remedy's verification,
+// as the ledger does not record the diagnosis a change was made for.
 func (d Decision) LadderUnconditional() bool {
 	switch {
 	case d.Action == Escalate:
 		return true
 	case d.Action == None:
 		return false
-	case d.Diagnosis == GradualGrowth:
-		return true
 	default:
-		return d.Diagnosis == Regression && d.Action != Rollback
+		return d.Diagnosis == GradualGrowth || (d.Diagnosis == Regression && d.Action != Rollback)
 	}
 }
 
