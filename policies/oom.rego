@@ -166,6 +166,9 @@ memory_rising if {
 	input.signals.rising_minutes >= min_rising_minutes
 }
 
+# METADATA
+# title: Growth signals present
+# description: The input carries the noise-robust growth signals (snapshots read by current runmedic do).
 has_growth_signals if is_number(input.signals.growth_minutes)
 
 # METADATA
@@ -240,6 +243,9 @@ regression if {
 	normal_before_suspect
 }
 
+# METADATA
+# title: Normal before the suspect
+# description: Memory was known and below verify_below in the hour before the suspect revision was created.
 normal_before_suspect if {
 	input.signals.memory_before_suspect > 0
 	input.signals.memory_before_suspect < defaults.verify_below
@@ -315,11 +321,18 @@ trend_evidence := sprintf("memory trend %v an hour, rising for %d minutes, %d re
 	input.signals.resets,
 ])
 
-# The revision that leaks: the suspect when the signals name one, else the serving revision.
+# METADATA
+# title: Leaking revision
+# description: >-
+#   The revision that leaks: the suspect when the signals name one, else the serving revision.
 leaking_revision := input.signals.suspect_revision if {
 	input.signals.suspect_revision != ""
 } else := input.signals.serving_revision
 
+# METADATA
+# title: Canary
+# description: >-
+#   The suspect revision is not the one serving the most traffic: a canary or a partial rollout.
 canary if {
 	input.signals.suspect_revision != ""
 	input.signals.suspect_revision != input.signals.serving_revision
@@ -399,7 +412,10 @@ cause_evidence contains msg if {
 	msg := sprintf("OOM kills at a flat level (memory_plateau %v): out of memory under load, not a leak", [input.signals.memory_plateau])
 }
 
-# What the logs said, or that they could not be read: a decision made from metrics alone says so.
+# METADATA
+# title: Logs evidence
+# description: >-
+#   What the logs said, or that they could not be read: a decision made from metrics alone says so.
 logs_evidence contains msg if {
 	input.signals.oom_kills > 0
 	msg := sprintf("logs: %d OOM kills in the window (oom_kills), largest used %v MiB (oom_max_used_mib), the last %d minutes ago", [
@@ -419,7 +435,9 @@ logs_evidence contains msg if {
 	msg := sprintf("logs unavailable (%s): OOM-kill signals absent, decided from metrics only", [input.signals.logs_error])
 }
 
-# A raise holds the largest OOM "used" with headroom, when the logs report one.
+# METADATA
+# title: Fit evidence
+# description: A raise holds the largest OOM "used" with headroom, when the logs report one.
 fit_evidence contains msg if {
 	is_number(input.signals.oom_max_used_mib)
 	msg := sprintf("%s holds the largest used %v MiB with 20%% headroom", [input.signals.next_memory_step, input.signals.oom_max_used_mib])
@@ -516,6 +534,10 @@ restart_decision := {
 	"params": {"notify": notify},
 }
 
+# METADATA
+# title: Leak stopgap raise
+# description: >-
+#   Instances already OOM-restart from a leak: more memory buys time; the reason says it is not the fix.
 leak_raise_decision := {
 	"action": "raise_memory",
 	"diagnosis": diagnosis,
@@ -527,6 +549,10 @@ leak_raise_decision := {
 	"params": object.union(object.union({"memory": input.signals.next_memory_step}, cpu_param), {"notify": notify}),
 }
 
+# METADATA
+# title: Failed verification (runbook escalation table)
+# description: >-
+#   A change for this incident did not bring memory below verify_below within verify_after: escalate.
 failed_verification_decision := {
 	"action": "escalate",
 	"diagnosis": diagnosis,
@@ -542,6 +568,10 @@ failed_verification_decision := {
 	"params": {"notify": notify},
 }
 
+# METADATA
+# title: Recovered before the alert (runbook Step 5)
+# description: >-
+#   Memory already recovered: record it, page nobody.
 recovered_early_decision := {
 	"action": "none",
 	"diagnosis": "recovered",
