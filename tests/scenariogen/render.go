@@ -236,12 +236,14 @@ var pointLine = regexp.MustCompile(`\{\s+"at": ("[^"]+"),\s+"value": ([-0-9.e+]+
 
 // encodeSnapshot indents like the hand-written fixtures but keeps each point on one line.
 func encodeSnapshot(s snapshot.Snapshot) ([]byte, error) {
-	b, err := json.MarshalIndent(s, "", "  ")
-	if err != nil {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(s); err != nil {
 		return nil, err
 	}
-	b = pointLine.ReplaceAll(b, []byte(`{"at": $1, "value": $2}`))
-	return append(b, '\n'), nil
+	return pointLine.ReplaceAll(buf.Bytes(), []byte(`{"at": $1, "value": $2}`)), nil
 }
 
 // notification is the Cloud Monitoring notification (schema 1.2) that starts the run.
@@ -293,6 +295,7 @@ func notification(name string, started time.Time, observed, threshold float64, r
 	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(n); err != nil {
 		return nil, err
