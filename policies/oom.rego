@@ -53,28 +53,34 @@ acted_on_incident contains a if {
 # custom:
 #   priority:
 #     - incident closed
+#     - a change for this incident failed verification
 #     - already acted on this incident
 #     - no memory data
+#     - recovered before the alert arrived
 #     - over the daily action budget
 #     - regression with a revision to roll back to
-#     - gradual growth on an old revision
+#     - leak (gradual growth, or a regression with nothing to roll back to)
 #     - request spike above the safe concurrency
 #     - at the memory ceiling
 #     - raise memory one step
 #     - nothing matched
 decision := recovered_decision if {
 	incident_closed
+} else := failed_verification_decision if {
+	input.signals.verification_failed == true
 } else := acted_decision if {
 	count(acted_on_incident) > 0
 } else := no_data_decision if {
 	not input.signals.has_memory_data
+} else := recovered_early_decision if {
+	recovered_early
 } else := over_budget_decision if {
 	over_budget
 } else := rollback_decision if {
 	diagnosis == "regression"
 	input.signals.previous_ready_revision != ""
-} else := restart_decision if {
-	diagnosis == "gradual_growth"
+} else := leak_decision if {
+	leak_path
 } else := lower_concurrency_decision if {
 	diagnosis == "request_spike"
 	concurrency_above_safe
@@ -86,10 +92,27 @@ decision := recovered_decision if {
 } else := unknown_decision
 
 # METADATA
+# title: Leak path
+# description: >-
+#   A leak runmedic cannot undo: code that has served for a while (gradual growth), or a new
+#   revision with no Ready revision to return to. A restart buys time while memory climbs with
+#   no restart yet; where instances already OOM-restart, a raise is the stopgap (the runbook's
+#   "restart with increased memory"); at the ceiling people decide. The ladder runs either way.
+# custom:
+#   runbook: [1. Memory Leak in Application, 3. Large Cache Not Evicting, "Option A: Restart with increased memory"]
+leak_decision := restart_decision if {
+	not oom_restarting
+} else := leak_raise_decision if {
+	not at_ceiling
+} else := ceiling_decision
+
+# METADATA
 # title: Diagnosis
 # description: The runbook root cause the signals point at, most specific first.
 diagnosis := "recovered" if {
 	incident_closed
+} else := "recovered" if {
+	recovered_early
 } else := "regression" if {
 	regression
 } else := "gradual_growth" if {
@@ -127,9 +150,53 @@ concurrency_above_safe if {
 	input.service.template.max_concurrency > input.signals.safe_concurrency
 }
 
+# METADATA
+# title: Memory rising
+# description: >-
+#   Memory has grown for at least min_rising_minutes at the end of the window, by the
+#   noise-robust growth signals; inputs without them (older snapshots) use the smoothed walk.
 memory_rising if {
+	input.signals.growth_per_hour > 0
+	input.signals.growth_minutes >= min_rising_minutes
+}
+
+memory_rising if {
+	not has_growth_signals
 	input.signals.memory_slope_per_hour > 0
 	input.signals.rising_minutes >= min_rising_minutes
+}
+
+# METADATA
+# title: Growth signals present
+# description: The input carries the noise-robust growth signals (snapshots read by current runmedic do).
+has_growth_signals if is_number(input.signals.growth_minutes)
+
+# METADATA
+# title: Instances already OOM-restart
+# description: Restarts in the memory series, or OOM kills in the logs.
+oom_restarting if input.signals.resets > 0
+
+oom_restarting if input.signals.oom_kills > 0
+
+# METADATA
+# title: Recovered before the alert arrived (runbook Step 5)
+# description: >-
+#   Memory has been below verify_below for at least verify_after at the end of the window and is
+#   not climbing again after a restart: Monitoring's lag delivered an alert about a service that
+#   already recovered. Record it; page nobody.
+# custom:
+#   runbook: "Step 5: Verify Recovery"
+#   action: none
+recovered_early if input.signals.recovered_early == true
+
+# METADATA
+# title: Leak path
+# description: Gradual growth, or a regression with no Ready revision to roll back to.
+leak_path if diagnosis == "gradual_growth"
+
+leak_path if {
+	diagnosis == "regression"
+	input.signals.previous_ready_revision == ""
 }
 
 # Above the threshold, as the alert condition is (COMPARISON_GT) and as minutes_above_threshold counts.
@@ -162,15 +229,44 @@ regression if {
 	input.signals.memory_now - input.signals.memory_before_serving >= min_rise
 }
 
+# A canary: the suspect revision (younger than the regression window, serving a share or all of
+# the traffic, its own memory rising while the older revisions stay flat) rose from a normal level.
+regression if {
+	input.signals.suspect_by in {"alert", "memory"}
+	normal_before_suspect
+	input.signals.suspect_memory_now - input.signals.memory_before_suspect >= min_rise
+}
+
+# OOM kills on the young suspect alone, from a normal level before it took traffic.
+regression if {
+	input.signals.suspect_by == "oom_kills"
+	normal_before_suspect
+}
+
+# METADATA
+# title: Normal before the suspect
+# description: Memory was known and below verify_below in the hour before the suspect revision was created.
+normal_before_suspect if {
+	input.signals.memory_before_suspect > 0
+	input.signals.memory_before_suspect < defaults.verify_below
+}
+
 # METADATA
 # title: Gradual growth (runbook 1 and 3)
 # description: >-
-#   Memory climbs steadily for hours and restarts reset it: a leak or an unbounded cache in code
-#   that has served for a while. A restart buys time; people fix the code.
+#   Memory has grown for hours, seen through restarts (cycles of climb and OOM kill) or
+#   without any yet: a leak or an unbounded cache in code that has served for a while. A restart
+#   or a stopgap raise buys time; people fix the code.
 # custom:
 #   runbook: [1. Memory Leak in Application, 3. Large Cache Not Evicting]
 #   action: restart
 gradual_growth if {
+	input.signals.growth_per_hour > 0
+	input.signals.growth_minutes >= growth_hours_minutes
+}
+
+gradual_growth if {
+	not has_growth_signals
 	input.signals.memory_slope_per_hour > 0
 	input.signals.rising_minutes >= growth_hours_minutes
 	input.signals.resets > 0
@@ -204,6 +300,11 @@ insufficient_memory if {
 	input.signals.resets > 0
 }
 
+insufficient_memory if {
+	memory_high
+	input.signals.oom_kills > 0
+}
+
 # Numbers for people: two decimals, and integers stay integers.
 two(x) := round(x * 100) / 100
 
@@ -220,8 +321,26 @@ trend_evidence := sprintf("memory trend %v an hour, rising for %d minutes, %d re
 	input.signals.resets,
 ])
 
+# METADATA
+# title: Leaking revision
+# description: >-
+#   The revision that leaks: the suspect when the signals name one, else the serving revision.
+leaking_revision := input.signals.suspect_revision if {
+	input.signals.suspect_revision != ""
+} else := input.signals.serving_revision
+
+# METADATA
+# title: Canary
+# description: >-
+#   The suspect revision is not the one serving the most traffic: a canary or a partial rollout.
+canary if {
+	input.signals.suspect_revision != ""
+	input.signals.suspect_revision != input.signals.serving_revision
+}
+
 cause_evidence contains msg if {
 	diagnosis == "regression"
+	not canary
 	msg := sprintf("revision %s took traffic %d minutes ago (regression window %s)", [
 		input.signals.serving_revision,
 		input.signals.serving_revision_age_minutes,
@@ -231,6 +350,7 @@ cause_evidence contains msg if {
 
 cause_evidence contains msg if {
 	diagnosis == "regression"
+	not canary
 	msg := sprintf("memory rose from %v before it served to %v now", [
 		two(input.signals.memory_before_serving),
 		two(input.signals.memory_now),
@@ -239,16 +359,88 @@ cause_evidence contains msg if {
 
 cause_evidence contains msg if {
 	diagnosis == "regression"
+	canary
+	msg := sprintf("suspect_revision %s (suspect_by %s) serves %d%% and is %d minutes old: its memory rose from %v before it took traffic (memory_before_suspect) to %v (suspect_memory_now) while the older revisions stay flat", [
+		input.signals.suspect_revision,
+		input.signals.suspect_by,
+		input.signals.suspect_percent,
+		input.signals.suspect_revision_age_minutes,
+		two(input.signals.memory_before_suspect),
+		two(input.signals.suspect_memory_now),
+	])
+}
+
+cause_evidence contains msg if {
+	diagnosis == "regression"
 	input.signals.previous_ready_revision == ""
-	msg := sprintf("no ready revision older than %s to roll back to", [input.signals.serving_revision])
+	msg := sprintf("no ready revision older than %s to roll back to (previous_ready_revision empty): the leak path", [leaking_revision])
 }
 
 cause_evidence contains msg if {
 	diagnosis == "gradual_growth"
+	oom_restarting
 	msg := sprintf("revision %s has served for %d minutes; memory grows back after each restart", [
 		input.signals.serving_revision,
 		input.signals.serving_revision_age_minutes,
 	])
+}
+
+cause_evidence contains msg if {
+	diagnosis == "gradual_growth"
+	not oom_restarting
+	msg := sprintf("revision %s has served for %d minutes; no restart yet", [
+		input.signals.serving_revision,
+		input.signals.serving_revision_age_minutes,
+	])
+}
+
+cause_evidence contains msg if {
+	leak_path
+	has_growth_signals
+	msg := sprintf("memory has grown for %d minutes at %v an hour (growth_minutes, growth_per_hour) through %d restarts (resets); %d minutes to the limit at that rate (minutes_to_limit)", [
+		input.signals.growth_minutes,
+		two(input.signals.growth_per_hour),
+		input.signals.resets,
+		input.signals.minutes_to_limit,
+	])
+}
+
+cause_evidence contains msg if {
+	diagnosis == "insufficient_memory"
+	input.signals.oom_kills > 0
+	not memory_rising
+	msg := sprintf("OOM kills at a flat level (memory_plateau %v): out of memory under load, not a leak", [input.signals.memory_plateau])
+}
+
+# METADATA
+# title: Logs evidence
+# description: >-
+#   What the logs said, or that they could not be read: a decision made from metrics alone says so.
+logs_evidence contains msg if {
+	input.signals.oom_kills > 0
+	msg := sprintf("logs: %d OOM kills in the window (oom_kills), largest used %v MiB (oom_max_used_mib), the last %d minutes ago", [
+		input.signals.oom_kills,
+		input.signals.oom_max_used_mib,
+		input.signals.minutes_since_oom_kill,
+	])
+}
+
+logs_evidence contains "logs: no OOM kill in the window (oom_kills 0)" if {
+	input.signals.oom_kills == 0
+}
+
+logs_evidence contains msg if {
+	input.logs
+	not input.signals.logs_available
+	msg := sprintf("logs unavailable (%s): OOM-kill signals absent, decided from metrics only", [input.signals.logs_error])
+}
+
+# METADATA
+# title: Fit evidence
+# description: A raise holds the largest OOM "used" with headroom, when the logs report one.
+fit_evidence contains msg if {
+	is_number(input.signals.oom_max_used_mib)
+	msg := sprintf("%s holds the largest used %v MiB with 20%% headroom", [input.signals.next_memory_step, input.signals.oom_max_used_mib])
 }
 
 cause_evidence contains msg if {
@@ -279,7 +471,7 @@ cause_evidence contains msg if {
 }
 
 # The evidence every open-incident decision carries: the numbers, then the cause's own facts.
-evidence := array.concat([memory_evidence, trend_evidence], sort(cause_evidence))
+evidence := array.concat(array.concat([memory_evidence, trend_evidence], sort(cause_evidence)), sort(logs_evidence))
 
 cpu_param := {"cpu": input.signals.next_memory_step_cpu} if {
 	input.signals.next_memory_step_cpu != ""
@@ -327,7 +519,7 @@ rollback_decision := {
 	"action": "rollback",
 	"diagnosis": "regression",
 	"reason": sprintf("memory has risen since %s took traffic: send 100%% to %s", [
-		input.signals.serving_revision,
+		leaking_revision,
 		input.signals.previous_ready_revision,
 	]),
 	"evidence": evidence,
@@ -336,10 +528,60 @@ rollback_decision := {
 
 restart_decision := {
 	"action": "restart",
-	"diagnosis": "gradual_growth",
-	"reason": "memory grows for hours and restarts reset it: restart for fresh instances and escalate for the code fix",
+	"diagnosis": diagnosis,
+	"reason": "memory climbs toward the limit and no instance has restarted yet: restart for fresh instances to buy time, and escalate for the code fix",
 	"evidence": evidence,
 	"params": {"notify": notify},
+}
+
+# METADATA
+# title: Leak stopgap raise
+# description: >-
+#   Instances already OOM-restart from a leak: more memory buys time; the reason says it is not the fix.
+leak_raise_decision := {
+	"action": "raise_memory",
+	"diagnosis": diagnosis,
+	"reason": sprintf("instances already OOM-restart from a leak: raise memory from %s to %s as a stopgap, not the fix, and escalate for the code fix", [
+		input.service.template.memory,
+		input.signals.next_memory_step,
+	]),
+	"evidence": array.concat(evidence, sort(fit_evidence)),
+	"params": object.union(object.union({"memory": input.signals.next_memory_step}, cpu_param), {"notify": notify}),
+}
+
+# METADATA
+# title: Failed verification (runbook escalation table)
+# description: >-
+#   A change for this incident did not bring memory below verify_below within verify_after: escalate.
+failed_verification_decision := {
+	"action": "escalate",
+	"diagnosis": diagnosis,
+	"reason": sprintf("runmedic's change for incident %s failed verification (verification_failed): memory stayed at or above %v after %s; escalate", [
+		input.incident.id,
+		defaults.verify_below,
+		defaults.verify_after,
+	]),
+	"evidence": array.concat(
+		[sprintf("%s at %s, outcome %s", [a.action, a.at, a.outcome]) | some a in input.history; a.incident == input.incident.id; count(a.changes) > 0],
+		[memory_evidence],
+	),
+	"params": {"notify": notify},
+}
+
+# METADATA
+# title: Recovered before the alert (runbook Step 5)
+# description: >-
+#   Memory already recovered: record it, page nobody.
+recovered_early_decision := {
+	"action": "none",
+	"diagnosis": "recovered",
+	"reason": sprintf("memory has been below %v for %d minutes (minutes_below_verify, at least verify_after %s): recovered before the alert arrived; record it, page nobody", [
+		defaults.verify_below,
+		input.signals.minutes_below_verify,
+		defaults.verify_after,
+	]),
+	"evidence": array.concat([memory_evidence], sort(logs_evidence)),
+	"params": {},
 }
 
 lower_concurrency_decision := {
@@ -372,7 +614,7 @@ raise_memory_decision := {
 		input.service.template.memory,
 		input.signals.next_memory_step,
 	]),
-	"evidence": evidence,
+	"evidence": array.concat(evidence, sort(fit_evidence)),
 	"params": object.union(object.union({"memory": input.signals.next_memory_step}, cpu_param), raise_notify),
 }
 

@@ -155,19 +155,19 @@ test_regression_rolls_back_to_previous_ready_revision if {
 	"memory rose from 0.41 before it served to 0.9 now" in d.evidence
 }
 
-test_regression_without_previous_revision_raises_memory if {
+test_regression_without_previous_revision_takes_the_leak_path if {
 	d := decide(object.union(regressed, {"signals": {"previous_ready_revision": ""}}))
-	d.action == "raise_memory"
+	d.action == "restart"
 	d.diagnosis == "regression"
-	d.params == {"memory": "4Gi", "notify": everyone}
-	"no ready revision older than aiprod-api-00042-abc to roll back to" in d.evidence
+	d.params == {"notify": everyone}
+	"no ready revision older than aiprod-api-00042-abc to roll back to (previous_ready_revision empty): the leak path" in d.evidence
 }
 
 test_regression_without_previous_revision_at_ceiling_escalates if {
-	d := decide(object.union(regressed, {"signals": {"previous_ready_revision": "", "next_memory_step": ""}}))
+	d := decide(object.union(regressed, {"signals": {"previous_ready_revision": "", "next_memory_step": "", "resets": 1}}))
 	d.action == "escalate"
 	d.diagnosis == "regression"
-	"no ready revision older than aiprod-api-00042-abc to roll back to" in d.evidence
+	"no ready revision older than aiprod-api-00042-abc to roll back to (previous_ready_revision empty): the leak path" in d.evidence
 }
 
 test_trap_memory_already_high_before_the_revision_is_no_regression if {
@@ -196,11 +196,12 @@ test_trap_short_rise_is_no_regression if {
 	diagnose(object.union(regressed, {"signals": {"rising_minutes": 5}})) != "regression"
 }
 
-test_gradual_growth_restarts_and_escalates if {
+test_gradual_growth_that_already_restarts_raises_as_a_stopgap if {
 	d := decide(growing)
-	d.action == "restart"
+	d.action == "raise_memory"
 	d.diagnosis == "gradual_growth"
-	d.params == {"notify": everyone}
+	d.params == {"memory": "4Gi", "notify": everyone}
+	d.reason == "instances already OOM-restart from a leak: raise memory from 2Gi to 4Gi as a stopgap, not the fix, and escalate for the code fix"
 	"memory trend 0.12 an hour, rising for 170 minutes, 2 resets" in d.evidence
 	"revision aiprod-api-00042-abc has served for 4000 minutes; memory grows back after each restart" in d.evidence
 }
@@ -358,4 +359,151 @@ test_an_action_for_another_incident_does_not_count if {
 test_memory_exactly_at_the_threshold_is_not_high if {
 	not oom.memory_high with input as with_signals({"memory_now": 0.85, "minutes_above_threshold": 0})
 		with data.runmedic.config as config
+}
+
+# The signals a current snapshot carries: growth seen through restarts, revisions, logs and
+# verification. A service on an old revision, high and flat, logs read with no kill.
+current := with_signals({
+	"growth_minutes": 0,
+	"growth_per_hour": 0,
+	"memory_plateau": true,
+	"minutes_to_limit": -1,
+	"suspect_revision": "",
+	"suspect_by": "",
+	"suspect_percent": 0,
+	"suspect_revision_age_minutes": -1,
+	"memory_before_suspect": -1,
+	"suspect_memory_now": 0,
+	"logs_available": true,
+	"oom_kills": 0,
+	"minutes_below_verify": 0,
+	"recovered_early": false,
+	"already_acted": false,
+	"verification_failed": false,
+})
+
+# A leak on an old revision, climbing for hours, no restart and no OOM kill yet.
+leaking := object.union(current, {"signals": {
+	"memory_now": 0.88,
+	"growth_minutes": 170,
+	"growth_per_hour": 0.05,
+	"memory_plateau": false,
+	"minutes_to_limit": 144,
+}})
+
+# A canary at 10 % deployed an hour ago leaks; the week-old revision serving 90 % is flat.
+canary_leak := object.union(current, {"signals": {
+	"serving_revision": "aiprod-api-00042-abc",
+	"previous_ready_revision": "aiprod-api-00042-abc",
+	"suspect_revision": "aiprod-api-00043-new",
+	"suspect_by": "memory",
+	"suspect_percent": 10,
+	"suspect_revision_age_minutes": 60,
+	"memory_before_suspect": 0.55,
+	"suspect_memory_now": 0.93,
+	"growth_minutes": 58,
+	"growth_per_hour": 0.4,
+}})
+
+test_leak_without_restarts_restarts_and_escalates if {
+	d := decide(leaking)
+	d.action == "restart"
+	d.diagnosis == "gradual_growth"
+	d.params == {"notify": everyone}
+	"memory has grown for 170 minutes at 0.05 an hour (growth_minutes, growth_per_hour) through 0 restarts (resets); 144 minutes to the limit at that rate (minutes_to_limit)" in d.evidence
+	"revision aiprod-api-00042-abc has served for 4000 minutes; no restart yet" in d.evidence
+	"logs: no OOM kill in the window (oom_kills 0)" in d.evidence
+}
+
+test_leak_with_oom_kills_raises_to_hold_the_largest_used if {
+	doc := object.union(leaking, {"signals": {"oom_kills": 4, "oom_max_used_mib": 2300, "minutes_since_oom_kill": 12, "next_memory_step": "4Gi"}})
+	d := decide(doc)
+	d.action == "raise_memory"
+	d.diagnosis == "gradual_growth"
+	d.params == {"memory": "4Gi", "notify": everyone}
+	"logs: 4 OOM kills in the window (oom_kills), largest used 2300 MiB (oom_max_used_mib), the last 12 minutes ago" in d.evidence
+	"4Gi holds the largest used 2300 MiB with 20% headroom" in d.evidence
+}
+
+test_leak_that_restarts_at_the_ceiling_escalates if {
+	d := decide(object.union(leaking, {"signals": {"resets": 3, "next_memory_step": ""}}))
+	d.action == "escalate"
+	d.diagnosis == "gradual_growth"
+	d.params == {"notify": everyone}
+}
+
+test_trap_growth_shorter_than_two_hours_is_no_leak if {
+	diagnose(object.union(leaking, {"signals": {"growth_minutes": 90}})) != "gradual_growth"
+}
+
+test_canary_that_leaks_rolls_back_to_the_stable_revision if {
+	d := decide(canary_leak)
+	d.action == "rollback"
+	d.diagnosis == "regression"
+	d.params == {"revision": "aiprod-api-00042-abc", "notify": everyone}
+	d.reason == "memory has risen since aiprod-api-00043-new took traffic: send 100% to aiprod-api-00042-abc"
+	"suspect_revision aiprod-api-00043-new (suspect_by memory) serves 10% and is 60 minutes old: its memory rose from 0.55 before it took traffic (memory_before_suspect) to 0.93 (suspect_memory_now) while the older revisions stay flat" in d.evidence
+}
+
+test_canary_with_oom_kills_alone_rolls_back if {
+	doc := object.union(canary_leak, {"signals": {"suspect_by": "oom_kills", "suspect_memory_now": 0.6}})
+	decide(doc).action == "rollback"
+}
+
+test_trap_canary_high_before_it_took_traffic_is_no_regression if {
+	diagnose(object.union(canary_leak, {"signals": {"memory_before_suspect": 0.9}})) != "regression"
+}
+
+test_recovered_before_the_alert_pages_nobody if {
+	d := decide(object.union(current, {"signals": {"memory_now": 0.62, "minutes_below_verify": 22, "recovered_early": true}}))
+	d.action == "none"
+	d.diagnosis == "recovered"
+	d.params == {}
+	d.reason == "memory has been below 0.8 for 22 minutes (minutes_below_verify, at least verify_after 10m): recovered before the alert arrived; record it, page nobody"
+}
+
+test_failed_verification_escalates if {
+	doc := object.union(current, {
+		"signals": {"verification_failed": true},
+		"history": [{
+			"incident": "0.nrwotmyokd9n", "action": "raise_memory", "at": "2026-02-04T10:00:00Z",
+			"outcome": "applied", "changes": [{"path": "template.memory", "before": "1Gi", "after": "2Gi"}],
+		}],
+	})
+	d := decide(doc)
+	d.action == "escalate"
+	d.params == {"notify": everyone}
+	d.evidence[0] == "raise_memory at 2026-02-04T10:00:00Z, outcome applied"
+	d.reason == "runmedic's change for incident 0.nrwotmyokd9n failed verification (verification_failed): memory stayed at or above 0.8 after 10m; escalate"
+}
+
+test_logs_that_cannot_be_read_are_named_in_the_evidence if {
+	doc := object.union(current, {
+		"logs": {"available": false, "error": "permission denied", "oom_kills": []},
+		"signals": {"logs_available": false, "logs_error": "permission denied", "oom_kills": null},
+	})
+	d := decide(json.remove(doc, ["signals/oom_kills"]))
+	d.action == "raise_memory"
+	"logs unavailable (permission denied): OOM-kill signals absent, decided from metrics only" in d.evidence
+}
+
+test_oom_kills_at_a_flat_level_are_insufficient_memory if {
+	doc := object.union(current, {"signals": {
+		"memory_max": 0.99, "oom_kills": 3, "oom_max_used_mib": 3600,
+		"minutes_since_oom_kill": 5, "next_memory_step": "8Gi", "next_memory_step_cpu": "2",
+	}})
+	d := decide(doc)
+	d.action == "raise_memory"
+	d.diagnosis == "insufficient_memory"
+	d.params == {"memory": "8Gi", "cpu": "2"}
+	"OOM kills at a flat level (memory_plateau true): out of memory under load, not a leak" in d.evidence
+	"8Gi holds the largest used 3600 MiB with 20% headroom" in d.evidence
+}
+
+test_regression_reads_the_growth_signals if {
+	doc := object.union(current, {"signals": {
+		"memory_now": 0.9, "memory_before_serving": 0.41, "serving_revision_age_minutes": 40,
+		"growth_minutes": 38, "growth_per_hour": 0.6, "rising_minutes": 0,
+	}})
+	decide(doc).action == "rollback"
 }

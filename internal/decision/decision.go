@@ -49,3 +49,26 @@ type Params struct {
 	MaxConcurrency int      `json:"max_concurrency,omitempty"`
 	Notify         []string `json:"notify,omitempty"`
 }
+
+// LadderUnconditional reports whether the runbook's escalation ladder goes out whatever memory
+// does next: after an escalation, and after a remedy for a leak (gradual growth, or a regression
+// that could not be rolled back), because a restart or a raise only buys time and the code still
+// needs fixing. A decision that changes nothing (action none) is never unconditional: a later
+// delivery that finds the leak already acted on leaves the ladder to the remedy's verification,
+// as the ledger does not record the diagnosis a change was made for.
+func (d Decision) LadderUnconditional() bool {
+	switch {
+	case d.Action == Escalate:
+		return true
+	case d.Action == None:
+		return false
+	default:
+		return d.Diagnosis == GradualGrowth || (d.Diagnosis == Regression && d.Action != Rollback)
+	}
+}
+
+// PagesNobody reports whether the decision is a recovery: the incident closed, or memory
+// recovered before the alert arrived. Nobody is paged for it; the record says so.
+func (d Decision) PagesNobody() bool {
+	return d.Action == None && d.Diagnosis == Recovered
+}

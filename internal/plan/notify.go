@@ -23,17 +23,19 @@ var ladderConditions = []string{
 }
 
 // notifications schedules who hears about the incident, timed from its start. The rules:
-//   - a closed incident pages nobody (it recovered; the record says so);
+//   - a closed incident, or one that recovered before the alert arrived, pages nobody (the record
+//     says so);
 //   - params.notify targets are told at once (T+0), and their own rows of the table are left
 //     out: the runbook pages each person once;
-//   - every open incident carries the runbook's escalation ladder. After an escalate decision the
-//     steps are unconditional; after any other decision they are conditional ("page if not
-//     recovering"), and whoever sends them checks the condition when the time comes.
+//   - every open incident carries the runbook's escalation ladder. After an escalate decision, and
+//     after a remedy for a leak (decision.LadderUnconditional), the steps are unconditional; after
+//     any other decision they are conditional ("page if not recovering"), and whoever sends them
+//     checks the condition when the time comes.
 //
 // The result is ordered by time, never nil.
 func notifications(s snapshot.Snapshot, sig signals.Signals, d decision.Decision, cfg config.Defaults) []Notification {
 	out := []Notification{}
-	if s.Incident.State == snapshot.StateClosed {
+	if s.Incident.State == snapshot.StateClosed || d.PagesNobody() {
 		return out
 	}
 	facts := describe(sig, d)
@@ -51,9 +53,12 @@ func notifications(s snapshot.Snapshot, sig signals.Signals, d decision.Decision
 			continue // told at once already: the runbook pages each person once
 		}
 		var reason string
-		if d.Action == decision.Escalate {
+		switch {
+		case d.Action == decision.Escalate:
 			reason = "escalated: " + facts
-		} else {
+		case d.LadderUnconditional():
+			reason = fmt.Sprintf("escalated for the code fix after %s: %s", d.Action, facts)
+		default:
 			cond := ladderConditions[min(i, len(ladderConditions)-1)]
 			if d.Action != decision.None {
 				cond += " after " + string(d.Action)

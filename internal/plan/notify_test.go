@@ -61,6 +61,16 @@ func TestNotifications(t *testing.T) {
 				{To: "cto", After: "1h30m", Reason: "page if not recovering after rollback: regression"},
 			}},
 		{name: "a closed incident pages nobody", snap: testSnapshot(closed), sig: testSignals(), d: escalate, want: []plan.Notification{}},
+		{name: "a recovery before the alert pages nobody", snap: testSnapshot(), sig: testSignals(),
+			d: decision.Decision{Action: decision.None, Diagnosis: decision.Recovered}, want: []plan.Notification{}},
+		{name: "a leak's stopgap raise runs the whole ladder for the code fix", snap: testSnapshot(), sig: signals.Signals{},
+			d: decision.Decision{Action: decision.RaiseMemory, Diagnosis: decision.GradualGrowth, Policy: "runmedic.oom",
+				Params: decision.Params{Memory: "4Gi", Notify: []string{"backend-lead@aiprod.ai"}}},
+			want: []plan.Notification{
+				{To: "backend-lead@aiprod.ai", After: "0m", Reason: "runmedic.oom decided raise_memory: gradual_growth"},
+				{To: "service-lead", After: "15m", Reason: "escalated for the code fix after raise_memory: gradual_growth"},
+				{To: "engineering-manager", After: "30m", Reason: "escalated for the code fix after raise_memory: gradual_growth"},
+			}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -121,35 +121,60 @@ func formatValue(v any) string {
 	return string(raw)
 }
 
-// writeSignals lists the signals by their JSON names, in field order, values aligned. Floats are
-// rounded to 4 decimals: enough to reason with, short enough to read.
+// writeSignals lists the signals by their JSON names, in field order, values aligned, with the
+// groups of fields (embedded structs) flattened as JSON flattens them. A field JSON omits (an
+// absent OOM count without readable logs) is not listed. Floats are rounded to 4 decimals:
+// enough to reason with, short enough to read; lists and maps print as JSON.
 func writeSignals(b *strings.Builder, sig signals.Signals) {
-	v := reflect.ValueOf(sig)
-	t := v.Type()
 	type kv struct{ k, v string }
-	rows := make([]kv, 0, t.NumField())
+	var rows []kv
 	width := 0
-	for i := range t.NumField() {
-		f := t.Field(i)
-		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-		if name == "-" || !f.IsExported() {
-			continue
+	var walk func(v reflect.Value)
+	walk = func(v reflect.Value) {
+		t := v.Type()
+		for i := range t.NumField() {
+			f := t.Field(i)
+			if !f.IsExported() {
+				continue
+			}
+			name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if name == "-" {
+				continue
+			}
+			fv := v.Field(i)
+			if f.Anonymous && fv.Kind() == reflect.Struct && name == "" {
+				walk(fv)
+				continue
+			}
+			if name == "" {
+				name = f.Name
+			}
+			if strings.Contains(opts, "omitempty") && fv.IsZero() {
+				continue
+			}
+			if fv.Kind() == reflect.Pointer {
+				fv = fv.Elem()
+			}
+			var val string
+			switch x := fv.Interface().(type) {
+			case float64:
+				val = strconv.FormatFloat(math.Round(x*1e4)/1e4, 'f', -1, 64)
+			case string:
+				val = strconv.Quote(x)
+			case bool, int, int64:
+				val = fmt.Sprint(x)
+			default:
+				raw, err := json.Marshal(x)
+				if err != nil {
+					raw = []byte(fmt.Sprint(x))
+				}
+				val = string(raw)
+			}
+			rows = append(rows, kv{name, val})
+			width = max(width, len(name))
 		}
-		if name == "" {
-			name = f.Name
-		}
-		var val string
-		switch x := v.Field(i).Interface().(type) {
-		case float64:
-			val = strconv.FormatFloat(math.Round(x*1e4)/1e4, 'f', -1, 64)
-		case string:
-			val = strconv.Quote(x)
-		default:
-			val = fmt.Sprint(x)
-		}
-		rows = append(rows, kv{name, val})
-		width = max(width, len(name))
 	}
+	walk(reflect.ValueOf(sig))
 	for _, r := range rows {
 		fmt.Fprintf(b, "  %-*s  %s\n", width, r.k, r.v)
 	}

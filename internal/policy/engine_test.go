@@ -62,17 +62,26 @@ func TestDecideBundled(t *testing.T) {
 				s := &in.Signals
 				s.ServingRevisionAgeMinutes, s.MemoryBeforeServing = 40, 0.41
 				s.MemorySlopePerHour, s.RisingMinutes, s.MemoryNow = 0.6, 38, 0.9
+				s.GrowthPerHour, s.GrowthMinutes = 0.6, 38
 			},
 			want: decision.Decision{Action: decision.Rollback, Diagnosis: decision.Regression,
 				Params: decision.Params{Revision: "aiprod-api-00041-xyz", Notify: everyone}},
 		},
 		{
-			name: "hours of growth with resets restarts",
+			name: "hours of growth with no restart yet restarts",
 			mutate: func(in *policy.Input) {
-				in.Signals.MemorySlopePerHour, in.Signals.RisingMinutes, in.Signals.Resets = 0.12, 170, 2
+				in.Signals.GrowthPerHour, in.Signals.GrowthMinutes = 0.05, 170
 			},
 			want: decision.Decision{Action: decision.Restart, Diagnosis: decision.GradualGrowth,
 				Params: decision.Params{Notify: everyone}},
+		},
+		{
+			name: "hours of growth through restarts raises as a stopgap",
+			mutate: func(in *policy.Input) {
+				in.Signals.GrowthPerHour, in.Signals.GrowthMinutes, in.Signals.Resets = 0.6, 170, 4
+			},
+			want: decision.Decision{Action: decision.RaiseMemory, Diagnosis: decision.GradualGrowth,
+				Params: decision.Params{Memory: "4Gi", Notify: everyone}},
 		},
 		{
 			name:   "request burst lowers concurrency",

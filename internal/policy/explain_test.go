@@ -14,6 +14,7 @@ func TestExplainNamesTheRulesThatHeld(t *testing.T) {
 		s := &in.Signals
 		s.ServingRevisionAgeMinutes, s.MemoryBeforeServing = 40, 0.41
 		s.MemorySlopePerHour, s.RisingMinutes, s.MemoryNow = 0.6, 38, 0.9
+		s.GrowthPerHour, s.GrowthMinutes = 0.6, 38
 	})
 	e := bundled(t)
 	d, steps, err := e.Explain(context.Background(), regressed)

@@ -20,7 +20,7 @@ func nextSteps(d decision.Diagnosis, t snapshot.Target) []string {
 	case decision.GradualGrowth:
 		return []string{
 			"look for unbounded caches (add maxsize or a TTL, or move them to Redis), growing lists, unclosed file handles and async tasks never awaited",
-			"the restart only resets memory: it grows back until the code is fixed",
+			"a restart or a stopgap raise only buys time: memory grows back until the code is fixed",
 		}
 	case decision.InsufficientMemory:
 		return []string{

@@ -6,15 +6,15 @@ import (
 	"time"
 
 	"github.com/runmedic/runmedic/internal/audit"
-	"github.com/runmedic/runmedic/internal/decision"
 	"github.com/runmedic/runmedic/internal/snapshot"
 	"github.com/runmedic/runmedic/internal/state"
 )
 
 // sendDue sends the plan's notifications whose time has come (measured from the incident's
 // start) and that the state does not record as sent, and records them in rec. Steps of the
-// runbook's ladder after a remedy are conditional: they wait while the remedy is inside its
-// verification window or memory is already below verify_below. It returns how many it sent.
+// runbook's ladder after a remedy are conditional, unless the remedy only buys time for a code
+// fix (decision.LadderUnconditional): they wait while the remedy is inside its verification
+// window or memory is already below verify_below. It returns how many it sent.
 func (r *Remediator) sendDue(ctx context.Context, snap snapshot.Snapshot, out Outcome, rec *record, now time.Time) (int, error) {
 	if r.Notify == nil || snap.Incident.State == snapshot.StateClosed {
 		return 0, nil
@@ -32,7 +32,7 @@ func (r *Remediator) sendDue(ctx context.Context, snap snapshot.Snapshot, out Ou
 			continue // not yet
 		case rec.st.EscalationSent(snap.Incident.ID, step):
 			continue // sent by an earlier delivery or tick
-		case after > 0 && out.Decision.Action != decision.Escalate && r.recovering(rec.st, out, now):
+		case after > 0 && !out.Decision.LadderUnconditional() && r.recovering(rec.st, out, now):
 			continue
 		}
 		if told[n.To] {

@@ -133,7 +133,7 @@ func indent(lines []string) []string {
 	return out
 }
 
-// signalLines are the signals as key=value in their JSON order, wrapped at width.
+// signalLines are the signals as key=value in their JSON order, values as JSON, wrapped at width.
 func signalLines(s signals.Signals, width int) []string {
 	b, err := json.Marshal(s)
 	if err != nil {
@@ -148,14 +148,12 @@ func signalLines(s signals.Signals, width int) []string {
 	line := ""
 	for dec.More() {
 		k, err1 := dec.Token()
-		v, err2 := dec.Token()
+		var v json.RawMessage // a list or an object stays one compact JSON value
+		err2 := dec.Decode(&v)
 		if err1 != nil || err2 != nil {
 			break
 		}
-		pair := fmt.Sprintf("%v=%v", k, v)
-		if s, ok := v.(string); ok {
-			pair = fmt.Sprintf("%v=%q", k, s)
-		}
+		pair := fmt.Sprintf("%v=%s", k, v)
 		if line != "" && len(line)+1+len(pair) > width {
 			lines = append(lines, line)
 			line = ""

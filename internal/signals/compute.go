@@ -16,7 +16,8 @@ func Compute(s snapshot.Snapshot, d config.Defaults) (Signals, error) {
 	now := s.CapturedAt
 	var sig Signals
 
-	lim, err := computeLimits(s.Service.Template, d)
+	sig.OOM = oomFacts(s.Logs, now)
+	lim, err := computeLimits(s.Service.Template, d, sig.OOM.fitMiB())
 	if err != nil {
 		return Signals{}, err
 	}
@@ -37,19 +38,46 @@ func Compute(s snapshot.Snapshot, d config.Defaults) (Signals, error) {
 		sig.MemoryMax = mem.max()
 		sig.MemorySlopePerHour = mem.slopePerHour()
 		sig.RisingMinutes = mem.risingMinutes()
-		sig.Resets = mem.resets()
 		sig.MinutesAboveThreshold = mem.minutesAbove(threshold)
 	}
+	g := mem.growth()
+	sig.Resets = g.cycles.resets
+	sig.Trend = Trend{
+		MemoryNoise: g.noise, MemoryTrendPerHour: g.trend, GrowthMinutes: g.minutes,
+		GrowthPerHour: g.perHour, MemoryPlateau: g.plateau, MinutesToLimit: g.toLimit,
+	}
+	sig.Cycles = Cycles{
+		CycleGrowthPerHour: g.cycles.growthPerHour, CycleMinutesToLimit: g.cycles.minutesToLimit,
+		GrowthAcrossRestarts: g.cycles.acrossRestarts,
+	}
+	if mem.len() > 0 {
+		sig.Cycles.Cycles = g.cycles.resets + 1
+	}
+	sig.Verification = verification(s, mem, g.climbing, d.VerifyBelow, d.VerifyAfter.Duration)
 	sig.RequestSpike = requestSpike(newSeries(s.Metrics.RequestCount), sig.RisingMinutes)
 
 	sig.ServingRevision = servingRevision(s)
 	sig.TrafficPinned = trafficPinned(s.Service.Traffic)
 	sig.ServingRevisionAgeMinutes = -1
 	sig.MemoryBeforeServing = -1
+	bad := badRevisions(s.Revisions, s.History)
 	if rev, ok := findRevision(s.Revisions, sig.ServingRevision); ok {
 		sig.ServingRevisionAgeMinutes = max(0, minutes(now.Sub(rev.CreatedAt)))
 		sig.MemoryBeforeServing = mem.meanBefore(rev.CreatedAt)
-		sig.PreviousReadyRevision = previousReady(s.Revisions, rev, badRevisions(s.Revisions, s.History))
+		sig.PreviousReadyRevision = previousReady(s.Revisions, rev, bad)
+	}
+	sig.Serving = Serving{
+		AlertRevision:             s.Incident.Revision,
+		ServingRevisions:          describeServing(s, mem, g),
+		SuspectRevisionAgeMinutes: -1, MemoryBeforeSuspect: -1,
+	}
+	if r, by := suspect(sig.ServingRevisions, s.Incident.Revision, d.RegressionWindow.Duration, sig.OOMKillsByRevision); by != "" {
+		sig.SuspectRevision, sig.SuspectBy = r.Name, by
+		sig.SuspectRevisionAgeMinutes, sig.SuspectPercent = r.AgeMinutes, r.Percent
+		sig.MemoryBeforeSuspect, sig.SuspectMemoryNow = r.MemoryBefore, r.MemoryNow
+		if rev, ok := findRevision(s.Revisions, r.Name); ok {
+			sig.PreviousReadyRevision = previousReady(s.Revisions, rev, bad)
+		}
 	}
 
 	sig.ActionsLast24h, sig.MinutesSinceLastAction = actions(s.History, now)

@@ -48,7 +48,17 @@ func TestComputeIncident(t *testing.T) {
 	if got.RisingMinutes < 112 || got.RisingMinutes > 124 {
 		t.Errorf("rising_minutes = %d, want about the ramp's 119 minutes, 112..124", got.RisingMinutes)
 	}
+	// The ramp gains 0.47 in two hours; the Theil–Sen rates land near 0.235 an hour.
+	if got.GrowthPerHour < 0.2 || got.GrowthPerHour > 0.26 || got.GrowthMinutes < 112 || got.GrowthMinutes > 126 {
+		t.Errorf("growth = %v an hour for %d minutes, want about 0.235 for about 120", got.GrowthPerHour, got.GrowthMinutes)
+	}
+	if got.MemoryNoise <= 0 || got.MemoryNoise > 0.02 {
+		t.Errorf("memory_noise = %v, want the ±0.01 wobble, in (0, 0.02]", got.MemoryNoise)
+	}
 	got.MemorySlopePerHour, got.RisingMinutes = 0, 0
+	got.GrowthPerHour, got.GrowthMinutes, got.MemoryNoise, got.MemoryTrendPerHour, got.CycleGrowthPerHour = 0, 0, 0, 0, 0
+	got.MinutesToLimit = 0
+	got.ServingRevisions[0].GrowthMinutes = 0
 	want := Signals{
 		HasMemoryData:             true,
 		MemoryNow:                 0.94, // 0.93 plus the noise of index 179
@@ -64,6 +74,14 @@ func TestComputeIncident(t *testing.T) {
 		SafeConcurrency:           29,
 		ActionsLast24h:            1,
 		MinutesSinceLastAction:    15 * 60, // 12h before t0, captured at t0+3h
+		Cycles:                    Cycles{Cycles: 1, CycleMinutesToLimit: -1},
+		Serving: Serving{
+			ServingRevisions: []RevisionSignals{{
+				Name: r3, Percent: 100, AgeMinutes: 120, MemoryBefore: 0.45, MemoryNow: 0.94, Rising: true,
+			}},
+			SuspectRevision: r3, SuspectBy: "memory", SuspectRevisionAgeMinutes: 120, SuspectPercent: 100,
+			MemoryBeforeSuspect: 0.45, SuspectMemoryNow: 0.94,
+		},
 	}
 	if diff := cmp.Diff(want, got, cmpopts.EquateApprox(0, 1e-9)); diff != "" {
 		t.Errorf("Compute (-want +got):\n%s", diff)
@@ -84,9 +102,16 @@ func TestComputeIncident(t *testing.T) {
 		"rising_minutes", "resets", "minutes_above_threshold", "memory_before_serving", "request_spike",
 		"serving_revision", "serving_revision_age_minutes", "traffic_pinned", "previous_ready_revision",
 		"memory_limit_mib", "cpu_limit", "next_memory_step", "next_memory_step_cpu", "safe_concurrency",
-		"actions_last_24h", "minutes_since_last_action"} {
+		"actions_last_24h", "minutes_since_last_action", "memory_noise", "growth_minutes", "growth_per_hour",
+		"memory_plateau", "minutes_to_limit", "cycles", "cycle_growth_per_hour", "suspect_revision",
+		"serving_revisions", "logs_available", "minutes_below_verify", "verification_failed"} {
 		if _, ok := fields[name]; !ok {
 			t.Errorf("signals JSON lacks %q: %s", name, b)
+		}
+	}
+	for _, name := range []string{"oom_kills", "oom_max_used_mib", "minutes_since_oom_kill"} {
+		if _, ok := fields[name]; ok {
+			t.Errorf("signals JSON has %q without logs: unknown must be absent, not zero", name)
 		}
 	}
 }

@@ -75,10 +75,13 @@ func end(p []snapshot.Point) time.Time {
 // testDefaults are the bundled config's defaults.
 func testDefaults() config.Defaults {
 	return config.Defaults{
-		Mode:          config.ModeEnforce,
-		MemorySteps:   []string{"512Mi", "1Gi", "2Gi", "4Gi", "8Gi", "16Gi", "32Gi"},
-		MemoryCeiling: "8Gi",
-		CPUCeiling:    "4",
+		Mode:             config.ModeEnforce,
+		MemorySteps:      []string{"512Mi", "1Gi", "2Gi", "4Gi", "8Gi", "16Gi", "32Gi"},
+		MemoryCeiling:    "8Gi",
+		CPUCeiling:       "4",
+		RegressionWindow: config.Duration{Duration: 24 * time.Hour},
+		VerifyAfter:      config.Duration{Duration: 10 * time.Minute},
+		VerifyBelow:      0.8,
 	}
 }
 

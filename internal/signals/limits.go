@@ -30,8 +30,9 @@ type limits struct {
 	nextStepCPU string
 }
 
-// computeLimits reads the template's quantities and finds the next memory step.
-func computeLimits(t snapshot.Template, d config.Defaults) (limits, error) {
+// computeLimits reads the template's quantities and finds the next memory step, one that also
+// holds fitMiB (the largest OOM "used" with headroom; 0 when unknown).
+func computeLimits(t snapshot.Template, d config.Defaults, fitMiB int64) (limits, error) {
 	mem, err := quantity.ParseMemory(t.Memory)
 	if err != nil {
 		return limits{}, fmt.Errorf("service.template.memory: %w", err)
@@ -40,7 +41,7 @@ func computeLimits(t snapshot.Template, d config.Defaults) (limits, error) {
 	if err != nil {
 		return limits{}, fmt.Errorf("service.template.cpu: %w", err)
 	}
-	step, err := nextMemoryStep(mem, d)
+	step, err := nextMemoryStepFitting(mem, fitMiB, d)
 	if err != nil {
 		return limits{}, err
 	}
@@ -63,6 +64,12 @@ const maxCPUMilli = 8000
 // no step qualifies, which the policy reads as "at the ceiling". Steps need not be sorted. An
 // empty ceiling means only Cloud Run's maximum applies.
 func nextMemoryStep(current int64, d config.Defaults) (int64, error) {
+	return nextMemoryStepFitting(current, 0, d)
+}
+
+// nextMemoryStepFitting is nextMemoryStep for a step that is also at least fit MiB: the raise
+// after OOM kills must hold the largest "used" they report, with headroom.
+func nextMemoryStepFitting(current, fit int64, d config.Defaults) (int64, error) {
 	ceiling := int64(quantity.MaxMemoryMiB)
 	if d.MemoryCeiling != "" {
 		c, err := quantity.ParseMemory(d.MemoryCeiling)
@@ -79,7 +86,7 @@ func nextMemoryStep(current int64, d config.Defaults) (int64, error) {
 		}
 		cpuCeiling = c
 	}
-	need := max(current+minBumpMiB, (current*bumpRatioNum+bumpRatioDenom-1)/bumpRatioDenom)
+	need := max(current+minBumpMiB, (current*bumpRatioNum+bumpRatioDenom-1)/bumpRatioDenom, fit)
 	var best int64
 	for i, s := range d.MemorySteps {
 		m, err := quantity.ParseMemory(s)

@@ -15,8 +15,6 @@ const (
 	riseTolerance = 0.01             // a smoothed dip smaller than this is noise, not a fall
 	minRise       = 0.05             // a trend must gain at least this much to count as rising
 	plateauWindow = 30 * time.Minute // a trend that gained < riseTolerance in this long is flat
-	resetDrop     = 0.3              // a drop this large …
-	resetWithin   = 5 * time.Minute  // … this fast is a restart
 	beforeServing = time.Hour        // the window memoryBeforeServing averages
 	spikeWindow   = 15 * time.Minute // the recent window requestSpike looks at
 	spikeFactor   = 2.0              // recent max over baseline median that makes a burst
@@ -28,6 +26,7 @@ type timeSeries struct {
 	start time.Time
 	sec   []float64 // seconds since start, non-decreasing
 	val   []float64
+	memo  *fits // nil: nothing is remembered
 }
 
 // newSeries keeps the finite points of p in time order. p itself is never modified.
@@ -118,7 +117,7 @@ func (s timeSeries) slopePerHour() float64 {
 //  5. Otherwise the result is the whole minutes from the start of the rise to the newest point.
 //
 // Minutes are measured on the timestamps, so missing minutes count as elapsed time. After a
-// restart (see resets) the run starts at the trough, so a leaking sawtooth reports the time since
+// restart (see cycles) the run starts at the trough, so a leaking sawtooth reports the time since
 // the last restart.
 func (s timeSeries) risingMinutes() int {
 	n := s.len()
@@ -164,38 +163,6 @@ func (s timeSeries) smooth() []float64 {
 		m[i] = sum / float64(min(i+1, smoothPoints))
 	}
 	return m
-}
-
-// resets counts restarts: a point followed, at most 5 minutes later, by one at least 0.3 lower.
-// After a counted drop the scan resumes at the bottom of the fall (while the following points keep
-// falling), so one restart seen over several points counts once.
-func (s timeSeries) resets() int {
-	count := 0
-	for i := 0; i < s.len(); {
-		j := s.dropAfter(i)
-		if j < 0 {
-			i++
-			continue
-		}
-		count++
-		for j+1 < s.len() && s.val[j+1] <= s.val[j] {
-			j++
-		}
-		i = j
-	}
-	return count
-}
-
-// dropAfter is the first index after i within resetWithin whose value is resetDrop below point i,
-// or -1.
-func (s timeSeries) dropAfter(i int) int {
-	limit := s.sec[i] + resetWithin.Seconds()
-	for j := i + 1; j < s.len() && s.sec[j] <= limit; j++ {
-		if s.val[i]-s.val[j] >= resetDrop {
-			return j
-		}
-	}
-	return -1
 }
 
 // minutesAbove is the length of the newest stretch of points strictly above threshold, in minutes:

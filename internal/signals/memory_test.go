@@ -127,9 +127,11 @@ func TestComputeMemory(t *testing.T) {
 			want: memorySignals{Has: true, Now: 0.4, Max: 0.95, Slope: -0.55 * 60 / 11, Resets: 0},
 		},
 		{
-			name: "drop just under 0.3 is no reset",
+			// The first drop ends no climb and is under 0.3; the second undoes all of the climb
+			// from 0.61 back to 0.9: a restart.
+			name: "a drop is judged against the climb it ends",
 			mem:  series(t0, 0.9, 0.61, 0.9, 0.61),
-			want: memorySignals{Has: true, Now: 0.61, Max: 0.9, Slope: slopeOf(series(t0, 0.9, 0.61, 0.9, 0.61))},
+			want: memorySignals{Has: true, Now: 0.61, Max: 0.9, Slope: slopeOf(series(t0, 0.9, 0.61, 0.9, 0.61)), Resets: 1},
 		},
 		{
 			// Each one-minute spike falls back by 0.45 in a minute: a restart by the rule.

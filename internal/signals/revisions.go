@@ -45,19 +45,16 @@ func servingRevision(s snapshot.Snapshot) string {
 	return s.Service.LatestReadyRevision
 }
 
-// trafficPinned reports that no LATEST entry carries traffic, so traffic stays on named revisions
-// and a new revision would get 0 %. An empty split is Cloud Run's default, 100 % to LATEST: not
-// pinned.
+// trafficPinned reports that a REVISION entry carries all the traffic, so a new revision would get
+// 0 %. An ordinary split between revisions (a canary) is not a pin, and an empty split is Cloud
+// Run's default, 100 % to LATEST.
 func trafficPinned(traffic []snapshot.TrafficTarget) bool {
-	if len(traffic) == 0 {
-		return false
-	}
 	for _, t := range traffic {
-		if t.Type == snapshot.TrafficLatest && t.Percent > 0 {
-			return false
+		if t.Type == snapshot.TrafficRevision && t.Percent == 100 {
+			return true
 		}
 	}
-	return true
+	return false
 }
 
 func findRevision(revs []snapshot.Revision, name string) (snapshot.Revision, bool) {

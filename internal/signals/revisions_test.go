@@ -90,7 +90,7 @@ func TestComputeRevisions(t *testing.T) {
 			revs:        []snapshot.Revision{rev(r3, 20, 10), rev(r2, 10, 90), rev(r1, 0, 0)},
 			traffic:     []snapshot.TrafficTarget{{Type: snapshot.TrafficRevision, Revision: r3, Percent: 10}, {Type: snapshot.TrafficRevision, Revision: r2, Percent: 90}},
 			latestReady: r3,
-			want:        revisionSignals{Serving: r2, Age: 841, Pinned: true, Previous: r1},
+			want:        revisionSignals{Serving: r2, Age: 841, Previous: r1}, // a split, not a pin
 		},
 		{
 			name:        "even split goes to the newer revision",

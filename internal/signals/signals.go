@@ -20,7 +20,8 @@ type Signals struct {
 	// RisingMinutes is how long the smoothed trend has been up at the end of the window; 0 when it
 	// is flat or falling. See risingMinutes.
 	RisingMinutes int `json:"rising_minutes"`
-	// Resets counts drops of at least 0.3 within 5 minutes: instances restarting.
+	// Resets counts instance restarts: sudden drops (within 5 minutes) that undo at least half of
+	// the climb they end, and are larger than max(0.05, 5·memory_noise). See cycles.
 	Resets int `json:"resets"`
 	// MinutesAboveThreshold is how many minutes, ending at the newest point, memory has been above
 	// the incident's threshold (0.85 when the incident has none).
@@ -36,10 +37,12 @@ type Signals struct {
 	// ServingRevisionAgeMinutes is the serving revision's age at captured_at, -1 when the revision
 	// is not among the snapshot's revisions.
 	ServingRevisionAgeMinutes int `json:"serving_revision_age_minutes"`
-	// TrafficPinned is true when no LATEST entry carries traffic: a new revision would get 0 %.
+	// TrafficPinned is true when a REVISION entry carries 100 % of the traffic: a new revision
+	// would get 0 %. An ordinary split between revisions is not a pin.
 	TrafficPinned bool `json:"traffic_pinned"`
 	// PreviousReadyRevision is the rollback target: the newest ready revision created before the
-	// serving one that is not recorded as bad; "" when there is none.
+	// suspect revision (or, without a suspect, the serving one) that is not recorded as bad; ""
+	// when there is none.
 	PreviousReadyRevision string `json:"previous_ready_revision"`
 	// MemoryLimitMiB is the serving container's memory limit.
 	MemoryLimitMiB int64 `json:"memory_limit_mib"`
@@ -56,4 +59,10 @@ type Signals struct {
 	ActionsLast24h int `json:"actions_last_24h"`
 	// MinutesSinceLastAction is the age of runmedic's newest change to the service.
 	MinutesSinceLastAction int `json:"minutes_since_last_action"` // -1 when never
+
+	Trend
+	Cycles
+	Serving
+	OOM
+	Verification
 }
