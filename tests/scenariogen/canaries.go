@@ -43,14 +43,21 @@ func canaries() []kase {
 			base := between(r, 0.5, 0.62)
 			st := newTrace(r).flat(window, base).noise(0.01).values()
 			cn := newTrace(r).ramp(c.ageMin, between(r, 0.3, 0.45), between(r, 0.9, 0.96)).noise(0.01).values()
+			// Monitoring's service series is the maximum over its revisions' series.
+			mem := maxOf(st, cn)
+			var mid []float64
+			if c.middle {
+				mid = newTrace(r).flat(window, base+0.03).noise(0.01).values()
+				mem = maxOf(mem, mid)
+			}
 			s := scene{
 				memory: "2Gi", cpu: "1", maxConc: 40, revs: revs, split: split,
-				mem: maxOf(st, cn), req: requests(r, window, 1500), logs: c.logs, startedAgo: 8 * time.Minute,
+				mem: mem, req: requests(r, window, 1500), logs: c.logs, startedAgo: 8 * time.Minute,
 			}
 			if c.perRev {
 				s.byRev = map[int][]float64{stable: st, canary: cn}
 				if c.middle {
-					s.byRev[canary-1] = newTrace(r).flat(window, base+0.03).noise(0.01).values()
+					s.byRev[canary-1] = mid
 				}
 			}
 			if c.logs == "read" {
