@@ -53,6 +53,20 @@ func seriesOf(m snapshot.Metrics) (map[string]any, error) {
 	for i := range rv.NumField() {
 		f := rv.Type().Field(i)
 		name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if byName, ok := rv.Field(i).Interface().(map[string][]snapshot.Point); ok && name != "" && name != "-" {
+			if len(byName) == 0 && strings.Contains(opts, "omitempty") {
+				continue
+			}
+			m := make(map[string]any, len(byName))
+			for k, points := range byName {
+				if err := checkPoints(name+"."+k, points); err != nil {
+					return nil, err
+				}
+				m[k] = points
+			}
+			out[name] = m
+			continue
+		}
 		points, ok := rv.Field(i).Interface().([]snapshot.Point)
 		if !ok || name == "" || name == "-" {
 			return nil, fmt.Errorf("policy input: metrics field %s is not a tagged series", f.Name)
@@ -60,15 +74,23 @@ func seriesOf(m snapshot.Metrics) (map[string]any, error) {
 		if len(points) == 0 && strings.Contains(opts, "omitempty") {
 			continue
 		}
-		for j, p := range points {
-			if math.IsNaN(p.Value) || math.IsInf(p.Value, 0) {
-				return nil, fmt.Errorf("policy input: metrics.%s[%d]: value %v is not a JSON number", name, j, p.Value)
-			}
-			if y := p.At.Year(); y < 0 || y > 9999 {
-				return nil, fmt.Errorf("policy input: metrics.%s[%d]: year %d outside 0..9999", name, j, y)
-			}
+		if err := checkPoints(name, points); err != nil {
+			return nil, err
 		}
 		out[name] = points
 	}
 	return out, nil
+}
+
+// checkPoints refuses values JSON cannot carry.
+func checkPoints(name string, points []snapshot.Point) error {
+	for j, p := range points {
+		if math.IsNaN(p.Value) || math.IsInf(p.Value, 0) {
+			return fmt.Errorf("policy input: metrics.%s[%d]: value %v is not a JSON number", name, j, p.Value)
+		}
+		if y := p.At.Year(); y < 0 || y > 9999 {
+			return fmt.Errorf("policy input: metrics.%s[%d]: year %d outside 0..9999", name, j, y)
+		}
+	}
+	return nil
 }

@@ -129,13 +129,15 @@ func (r *Remediator) Execute(ctx context.Context, run *Run) (audit.Event, error)
 		}
 	}
 
+	// People first: a failing topic must not hold back a page, nor a failing sink the topic.
+	ev.Deliveries = r.reach(ctx, snap, out, &rec, now)
 	sent, err := r.sendDue(ctx, snap, out, &rec, now)
 	if err != nil {
 		// Keep what landed and the notifications already sent; the redelivery sends the rest.
 		r.saveState(ctx, a.Target, record{before: rec.before, st: withEscalations(rec.landed, rec.st), etag: rec.etag})
 		return r.failed(ctx, ev, err)
 	}
-	if !ev.Applied && sent > 0 && (ev.Outcome == audit.NoChange || ev.Outcome == audit.Duplicate) {
+	if !ev.Applied && (sent > 0 || paged(ev.Deliveries)) && (ev.Outcome == audit.NoChange || ev.Outcome == audit.Duplicate) {
 		ev.Outcome = audit.Escalated
 	}
 	r.watch(snap, out, &rec)

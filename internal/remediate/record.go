@@ -128,8 +128,6 @@ func (r *Remediator) publishAll(ctx context.Context, rec *record, snap snapshot.
 	return nil
 }
 
-// withEscalations is st with the escalation steps that from records and st does not, oldest
-// first so that st keeps them newest first.
 // pastEvent is the audit event of a change an earlier run recorded but could not publish, as the
 // state tells it.
 func pastEvent(a snapshot.Action, target snapshot.Target) audit.Event {
@@ -144,7 +142,10 @@ func pastEvent(a snapshot.Action, target snapshot.Target) audit.Event {
 	}.WithID()
 }
 
+// withEscalations is st with the escalation steps and sink deliveries that from records and st
+// does not, oldest first so that st keeps them newest first.
 func withEscalations(st, from state.State) state.State {
+	st = st.WithDeliveries(from)
 	for i := len(from.Escalations) - 1; i >= 0; i-- {
 		e := from.Escalations[i]
 		st = st.MarkEscalated(e.Incident, e.Step, e.To, e.At)

@@ -48,6 +48,7 @@ type Remediator struct {
 	Metrics  MetricsReader
 	Audit    Publisher     // the audit topic; nil publishes nothing
 	Notify   Publisher     // the notification topic; nil sends no notifications
+	People   People        // people's own sinks (PagerDuty, Slack, Chat); nil reaches nobody directly
 	Log      *audit.Logger // structured log lines; nil logs nothing
 	Now      func() time.Time
 

@@ -43,8 +43,9 @@ func (v Value) MarshalText() ([]byte, error) { return []byte(Redacted), nil }
 // LogValue hides the credential from log/slog.
 func (v Value) LogValue() slog.Value { return slog.StringValue(Redacted) }
 
-// ForTest wraps a literal credential; tests and the sandbox use it, the config never does.
-func ForTest(s string) Value { return Value{s} }
+// Literal wraps text already in hand: a plain URL, or a credential in a test. The config never
+// yields one for a credential.
+func Literal(s string) Value { return Value{s} }
 
 // Kinds of reference.
 const (

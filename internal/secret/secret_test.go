@@ -61,7 +61,7 @@ func TestResolve(t *testing.T) {
 }
 
 func TestValueRedacted(t *testing.T) {
-	v := secret.ForTest("s3cr3t-key")
+	v := secret.Literal("s3cr3t-key")
 	var logged strings.Builder
 	slog.New(slog.NewJSONHandler(&logged, nil)).Info("x", "key", v)
 	js, _ := json.Marshal(struct{ K secret.Value }{v})

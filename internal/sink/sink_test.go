@@ -15,7 +15,7 @@ import (
 	"github.com/runmedic/runmedic/internal/sinktest"
 )
 
-var key = secret.ForTest("R0UTINGKEY0123456789abcdef012345")
+var key = secret.Literal("R0UTINGKEY0123456789abcdef012345")
 
 func trigger() pagerduty.V2Event {
 	return pagerduty.V2Event{Action: "trigger", DedupKey: "runmedic/x/1", Payload: &pagerduty.V2Payload{Summary: "memory", Source: "svc", Severity: "warning"}}
@@ -35,9 +35,9 @@ func send(ctx context.Context, s *sink.Sender, rec *sinktest.Recorder, kind stri
 	case sinktest.PagerDuty:
 		return s.PagerDutyEvent(ctx, rec.EventsURL(), key, trigger())
 	case sinktest.Slack:
-		return s.Slack(ctx, secret.ForTest(rec.SlackWebhook("SECRETHOOK")), slack.WebhookMessage{Text: "memory"})
+		return s.Slack(ctx, secret.Literal(rec.SlackWebhook("SECRETHOOK")), slack.WebhookMessage{Text: "memory"})
 	default:
-		return s.Chat(ctx, secret.ForTest(rec.ChatWebhook("SECRETHOOK")), chatMsg())
+		return s.Chat(ctx, secret.Literal(rec.ChatWebhook("SECRETHOOK")), chatMsg())
 	}
 }
 
@@ -115,7 +115,7 @@ func TestRecorderRefusesBadShapes(t *testing.T) {
 		t.Errorf("acknowledge without dedup_key: %v", err)
 	}
 	long := slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, strings.Repeat("x", 151), false, false))
-	if err := s.Slack(ctx, secret.ForTest(rec.SlackWebhook("h")), slack.WebhookMessage{Text: "t", Blocks: &slack.Blocks{BlockSet: []slack.Block{long}}}); !sink.IsPermanent(err) {
+	if err := s.Slack(ctx, secret.Literal(rec.SlackWebhook("h")), slack.WebhookMessage{Text: "t", Blocks: &slack.Blocks{BlockSet: []slack.Block{long}}}); !sink.IsPermanent(err) {
 		t.Errorf("151-character header: %v, want permanent", err)
 	}
 	if err := s.PagerDutyChange(ctx, rec.EventsURL(), key, pagerduty.ChangeEvent{Payload: pagerduty.ChangeEventPayload{Summary: "raised memory"}}); err != nil {
