@@ -50,10 +50,10 @@ func (w *world) reachPeople(t *testing.T, extra string) *sinktest.Recorder {
 	sm.AddVersion("projects/aiprod-484120/secrets/pd-backend", routingKey)
 	sm.AddVersion("projects/aiprod-484120/secrets/chat-oncall", rec.ChatWebhook("oncall"))
 	env := map[string]string{
-		"PD_EVENTS_URL": rec.EventsURL(),
-		"SLACK_ONCALL":  rec.SlackWebhook("oncall"),
-		"SLACK_SERVICE": rec.SlackWebhook("service"),
-		"SLACK_MANAGER": rec.SlackWebhook("manager"),
+		"PD_EVENTS_URL":                  rec.EventsURL(),
+		"SLACK_ONCALL":                   rec.SlackWebhook("oncall"),
+		"SLACK_SERVICE":                  rec.SlackWebhook("service"),
+		"SLACK_MANAGER":                  rec.SlackWebhook("manager"),
 		clients.EnvSecretManagerEndpoint: sm.Addr(),
 	}
 	h := w.route.handler.(*function.Handler)
