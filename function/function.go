@@ -115,6 +115,14 @@ func newHandler(ctx context.Context, getenv func(string) string) (*Handler, erro
 	if people != nil {
 		r.People = people
 	}
+	snoozes, err := clients.Snoozes(ctx, getenv)
+	if err != nil {
+		cs.Close()
+		return nil, err
+	}
+	if snoozes != nil {
+		r.Snoozes = snoozes
+	}
 	return &Handler{
 		Remediator:  r,
 		Log:         log,

@@ -9,6 +9,7 @@ import (
 	"github.com/runmedic/runmedic/internal/config"
 	"github.com/runmedic/runmedic/internal/secret"
 	"github.com/runmedic/runmedic/internal/sink"
+	"github.com/runmedic/runmedic/internal/snooze"
 )
 
 // EnvSecretManagerEndpoint points Secret Manager reads at a local fake (host:port, plaintext).
@@ -62,4 +63,24 @@ func usesSecretManager(cfg config.Config) bool {
 		}
 	}
 	return false
+}
+
+// EnvSnoozeEndpoint points snooze reads at a local fake (host:port, plaintext).
+const EnvSnoozeEndpoint = "RUNMEDIC_SNOOZE_ENDPOINT"
+
+// Snoozes connects the snooze reader: to EnvSnoozeEndpoint when set, to Cloud Monitoring when no
+// local Monitoring endpoint is set either. With a local Monitoring fake and no snooze endpoint
+// it returns nil (no snoozes are read): the metrics fake serves no SnoozeService.
+func Snoozes(ctx context.Context, getenv func(string) string) (*snooze.Reader, error) {
+	switch {
+	case getenv(EnvSnoozeEndpoint) != "":
+		return snooze.New(ctx, cloudrun.EndpointOptions(getenv(EnvSnoozeEndpoint))...)
+	case getenv(EnvMonitoringEndpoint) != "":
+		return nil, nil
+	}
+	r, err := snooze.New(ctx)
+	if err != nil {
+		return nil, explain(err, EnvSnoozeEndpoint)
+	}
+	return r, nil
 }

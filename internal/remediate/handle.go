@@ -80,6 +80,7 @@ func (r *Remediator) Prepare(ctx context.Context, a alert.Alert) (*Run, error) {
 	if err != nil {
 		return nil, permanent(err)
 	}
+	out.Plan = r.holdForSnooze(ctx, snap, out.Plan, now)
 	return &Run{Alert: a, Snapshot: snap, Outcome: out, now: now, rec: rec}, nil
 }
 
@@ -190,7 +191,7 @@ func (r *Remediator) watch(snap snapshot.Snapshot, out Outcome, rec *record) {
 	case inc.State == snapshot.StateClosed:
 		rec.st = rec.st.Unwatch(inc.ID)
 	case out.Decision.Action != decision.None || rec.st.Pending != nil && rec.st.Pending.Incident == inc.ID:
-		rec.st = rec.st.Watch(state.Watch{Incident: inc.ID, StartedAt: inc.StartedAt, Severity: inc.Severity, URL: inc.URL})
+		rec.st = rec.st.Watch(state.Watch{Incident: inc.ID, StartedAt: inc.StartedAt, Severity: inc.Severity, URL: inc.URL, Policy: watchedPolicy(inc.Policy)})
 	}
 }
 

@@ -108,6 +108,7 @@ type Watch struct {
 	StartedAt time.Time `json:"started_at"`
 	Severity  string    `json:"severity,omitempty"`
 	URL       string    `json:"url,omitempty"`
+	Policy    string    `json:"policy,omitempty"` // the alert policy's name, which snoozes are matched on
 }
 
 // Watch remembers an open incident; watching one already remembered changes nothing.
