@@ -163,3 +163,22 @@ func BenchmarkRender(b *testing.B) {
 		message.Chat(in)
 	}
 }
+
+func TestSlackTextReadsWhatWasSent(t *testing.T) {
+	js, err := json.Marshal(message.Slack(cases()["raised"]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := message.SlackTextJSON(js)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"runmedic acted on aiprod-api (raise_memory): insufficient memory\n*What happened*\n", "*Undo*\n`gcloud run services update", "[links] Incident <https://"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("SlackTextJSON lacks %q:\n%s", want, got)
+		}
+	}
+	if c := message.ChatCardText(message.Chat(cases()["raised"])); !strings.Contains(c, "*What runmedic did*\nChanged memory 2Gi → 4Gi") {
+		t.Errorf("ChatCardText:\n%s", c)
+	}
+}
