@@ -8,6 +8,7 @@ import (
 	"github.com/runmedic/runmedic/internal/cloudrun"
 	"github.com/runmedic/runmedic/internal/config"
 	"github.com/runmedic/runmedic/internal/secret"
+	"github.com/runmedic/runmedic/internal/secretmanager"
 	"github.com/runmedic/runmedic/internal/sink"
 	"github.com/runmedic/runmedic/internal/snooze"
 )
@@ -28,11 +29,11 @@ func People(ctx context.Context, cfg config.Config, getenv func(string) string) 
 		res.Getenv = os.Getenv
 	}
 	if usesSecretManager(cfg) {
-		var sm *secret.SecretManager
+		var sm *secretmanager.Client
 		if ep := getenv(EnvSecretManagerEndpoint); ep != "" {
-			sm, err = secret.NewSecretManager(ctx, cloudrun.EndpointOptions(ep)...)
+			sm, err = secretmanager.New(ctx, cloudrun.EndpointOptions(ep)...)
 		} else {
-			sm, err = secret.NewSecretManager(ctx)
+			sm, err = secretmanager.New(ctx)
 		}
 		if err != nil {
 			return nil, close, explain(err, EnvSecretManagerEndpoint)

@@ -3,7 +3,6 @@ package config
 import (
 	"errors"
 	"fmt"
-	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -91,10 +90,8 @@ func (c Config) validatePeople() error {
 			if err := secret.Check(p.RoutingKey); err != nil {
 				return fmt.Errorf("%s.pagerduty.routing_key: %w", path, err)
 			}
-			if p.EventsURL != "" && !strings.HasPrefix(p.EventsURL, "env:") {
-				if u, err := url.Parse(p.EventsURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-					return fmt.Errorf("%s.pagerduty.events_url: %q is not an http(s) URL or env:NAME", path, p.EventsURL)
-				}
+			if u := p.EventsURL; u != "" && !strings.HasPrefix(u, "env:") && !isHTTPURL(u) {
+				return fmt.Errorf("%s.pagerduty.events_url: %q is not an http(s) URL or env:NAME", path, u)
 			}
 		}
 		for _, w := range []struct {
@@ -166,4 +163,14 @@ func (w FreezeWindow) validate() error {
 		return errors.New("empty: want weekdays with from/to, or start/end dates")
 	}
 	return nil
+}
+
+// isHTTPURL reports whether u is http(s)://HOST… with a host and no spaces.
+func isHTTPURL(u string) bool {
+	rest, ok := strings.CutPrefix(u, "https://")
+	if !ok {
+		rest, ok = strings.CutPrefix(u, "http://")
+	}
+	host, _, _ := strings.Cut(rest, "/")
+	return ok && host != "" && !strings.ContainsAny(u, " \t\n")
 }

@@ -83,8 +83,7 @@ func checkVersionName(name string) error {
 	return nil
 }
 
-// Accessor reads one Secret Manager version by its full name. *secretmanager.Client (in this
-// module, see SecretManager) is one.
+// Accessor reads one Secret Manager version by its full name. *secretmanager.Client is one.
 type Accessor interface {
 	Access(ctx context.Context, version string) ([]byte, error)
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/runmedic/runmedic/internal/cloudrun"
 	"github.com/runmedic/runmedic/internal/secret"
+	"github.com/runmedic/runmedic/internal/secretmanager"
 	"github.com/runmedic/runmedic/internal/secretmanagertest"
 )
 
@@ -23,7 +24,7 @@ func TestResolve(t *testing.T) {
 	fake.Disable(pd, 3)
 	fake.AddVersion("projects/p1/secrets/denied", "nope")
 	fake.Deny("projects/p1/secrets/denied")
-	sm, err := secret.NewSecretManager(ctx, cloudrun.EndpointOptions(fake.Addr())...)
+	sm, err := secretmanager.New(ctx, cloudrun.EndpointOptions(fake.Addr())...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/runmedic/runmedic/internal/config"
 	"github.com/runmedic/runmedic/internal/message"
 	"github.com/runmedic/runmedic/internal/secret"
+	"github.com/runmedic/runmedic/internal/secretmanager"
 	"github.com/runmedic/runmedic/internal/secretmanagertest"
 	"github.com/runmedic/runmedic/internal/sink"
 	"github.com/runmedic/runmedic/internal/sinktest"
@@ -49,7 +50,7 @@ func TestRouterReadsEachSecretOnce(t *testing.T) {
 	fake.AddVersion("projects/p/secrets/hook", rec.SlackWebhook("SECRETPART"))
 	fake.AddVersion("projects/p/secrets/denied", "x")
 	fake.Deny("projects/p/secrets/denied")
-	sm, err := secret.NewSecretManager(ctx, cloudrun.EndpointOptions(fake.Addr())...)
+	sm, err := secretmanager.New(ctx, cloudrun.EndpointOptions(fake.Addr())...)
 	if err != nil {
 		t.Fatal(err)
 	}

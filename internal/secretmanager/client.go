@@ -1,30 +1,32 @@
-package secret
+// Package secretmanager reads secret versions through the real Secret Manager client, for
+// secret.Resolver: the only part of secret handling that talks to Google Cloud.
+package secretmanager
 
 import (
 	"context"
 	"fmt"
 	"hash/crc32"
 
-	secretmanager "cloud.google.com/go/secretmanager/apiv1"
+	sm "cloud.google.com/go/secretmanager/apiv1"
 	"cloud.google.com/go/secretmanager/apiv1/secretmanagerpb"
 	"google.golang.org/api/option"
 )
 
-// SecretManager reads secret versions through the real Secret Manager client.
-type SecretManager struct{ c *secretmanager.Client }
+// Client reads secret versions. It is a secret.Accessor.
+type Client struct{ c *sm.Client }
 
-// NewSecretManager connects to Secret Manager, or to what opts point at (a local fake through
+// New connects to Secret Manager, or to what opts point at (a local fake through
 // cloudrun.EndpointOptions).
-func NewSecretManager(ctx context.Context, opts ...option.ClientOption) (*SecretManager, error) {
-	c, err := secretmanager.NewClient(ctx, opts...)
+func New(ctx context.Context, opts ...option.ClientOption) (*Client, error) {
+	c, err := sm.NewClient(ctx, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("create secret manager client: %w", err)
 	}
-	return &SecretManager{c: c}, nil
+	return &Client{c: c}, nil
 }
 
 // Access reads one version and checks its CRC32C checksum when the server sends one.
-func (m *SecretManager) Access(ctx context.Context, version string) ([]byte, error) {
+func (m *Client) Access(ctx context.Context, version string) ([]byte, error) {
 	resp, err := m.c.AccessSecretVersion(ctx, &secretmanagerpb.AccessSecretVersionRequest{Name: version})
 	if err != nil {
 		return nil, fmt.Errorf("access secret version: %w", err)
@@ -39,4 +41,4 @@ func (m *SecretManager) Access(ctx context.Context, version string) ([]byte, err
 }
 
 // Close releases the connection.
-func (m *SecretManager) Close() error { return m.c.Close() }
+func (m *Client) Close() error { return m.c.Close() }
