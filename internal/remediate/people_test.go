@@ -1,11 +1,16 @@
 package remediate_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
 
+	"cloud.google.com/go/run/apiv2/runpb"
+
 	"github.com/runmedic/runmedic/internal/audit"
+	"github.com/runmedic/runmedic/internal/message"
+	"github.com/runmedic/runmedic/internal/remediate"
 	"github.com/runmedic/runmedic/internal/secret"
 	"github.com/runmedic/runmedic/internal/sink"
 	"github.com/runmedic/runmedic/internal/sinktest"
@@ -159,5 +164,49 @@ func TestPeopleFailingSinkRetriedNextRun(t *testing.T) {
 	}
 	if len(rec.Chat()) != 1 || rec.Count("trigger") != 1 || len(rec.Slack()) != 1 {
 		t.Errorf("after the next run: %d Chat cards, %d triggers, %d Slack; want 1 each", len(rec.Chat()), rec.Count("trigger"), len(rec.Slack()))
+	}
+}
+
+// deployDuring is a People that lets a deploy land on the service while the first message goes
+// out, as a concurrent `gcloud run deploy` would.
+type deployDuring struct {
+	remediate.People
+	e    *env
+	done bool
+}
+
+func (d *deployDuring) Send(ctx context.Context, to string, sk sink.Kind, in message.Input) error {
+	if !d.done {
+		d.done = true
+		if err := d.e.run.Modify(d.e.name(), func(svc *runpb.Service) {
+			svc.Labels = map[string]string{"deployed-by": "someone"}
+		}); err != nil {
+			d.e.t.Fatal(err)
+		}
+	}
+	return d.People.Send(ctx, to, sk, in)
+}
+
+// TestPeopleRecordSurvivesAConflict: the service changes while the page goes out, so the state
+// write after it meets a new etag; the record of what was sent is merged onto the service as it
+// now is, and the next delivery sends nothing again.
+func TestPeopleRecordSurvivesAConflict(t *testing.T) {
+	e := newEnv(t, "memory-at-ceiling", peopleConfig("true", ""))
+	rec := withPeople(e)
+	e.r.People = &deployDuring{People: e.r.People, e: e}
+	if _, err := e.handle(); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.service().GetLabels()["deployed-by"]; got != "someone" {
+		t.Fatalf("the deploy was lost: labels %v", e.service().GetLabels())
+	}
+	if got := len(e.state().Deliveries); got != 3 {
+		t.Fatalf("%d deliveries recorded after the conflict, want 3", got)
+	}
+	if _, err := e.handle(); err != nil {
+		t.Fatal(err)
+	}
+	if rec.Count("trigger") != 1 || len(rec.Slack()) != 1 || len(rec.Chat()) != 1 {
+		t.Errorf("after a redelivery: %d triggers, %d Slack, %d Chat; want 1 each", rec.Count("trigger"), len(rec.Slack()), len(rec.Chat()))
 	}
 }
