@@ -45,7 +45,54 @@ func (r *Router) Sinks(recipient string, kind message.Kind) []Kind {
 
 // Send renders in for one sink of recipient and sends it. A credential that cannot be resolved
 // is an ordinary (retryable) error: a secret being rotated or a grant being fixed comes back.
+// Credentials are cached; when a sink refuses a message for good, its credentials are read again
+// and, if one changed (it was rotated), the message is sent once more with the new one.
 func (r *Router) Send(ctx context.Context, recipient string, to Kind, in message.Input) error {
+	err := r.send(ctx, recipient, to, in)
+	if IsPermanent(err) && r.refreshed(ctx, recipient, to) {
+		return r.send(ctx, recipient, to, in)
+	}
+	return err
+}
+
+// refreshed reads the credentials of one sink of recipient again, bypassing the cache, and
+// reports whether any of them changed.
+func (r *Router) refreshed(ctx context.Context, recipient string, to Kind) bool {
+	changed := false
+	for _, ref := range r.refs(recipient, to) {
+		if secret.Check(ref) != nil {
+			continue // a plain URL: nothing to rotate
+		}
+		r.mu.Lock()
+		old, ok := r.cache[ref]
+		r.mu.Unlock()
+		v, err := r.Secrets.Resolve(ctx, ref)
+		if err != nil || !ok || v.Reveal() == old.Reveal() {
+			continue
+		}
+		r.mu.Lock()
+		r.cache[ref] = v
+		r.mu.Unlock()
+		changed = true
+	}
+	return changed
+}
+
+// refs are the config references one sink of recipient reads.
+func (r *Router) refs(recipient string, to Kind) []string {
+	rc := r.Recipients[recipient]
+	switch {
+	case to == PagerDuty && rc.PagerDuty != nil:
+		return []string{rc.PagerDuty.RoutingKey, rc.PagerDuty.EventsURL}
+	case to == Slack && rc.Slack != nil:
+		return []string{rc.Slack.Webhook}
+	case to == Chat && rc.Chat != nil:
+		return []string{rc.Chat.Webhook}
+	}
+	return nil
+}
+
+func (r *Router) send(ctx context.Context, recipient string, to Kind, in message.Input) error {
 	rc, ok := r.Recipients[recipient]
 	if !ok {
 		return fmt.Errorf("recipient %q is not configured", recipient)

@@ -86,3 +86,43 @@ func TestRouterReadsEachSecretOnce(t *testing.T) {
 		t.Errorf("an unreadable secret is permanent; want it retried when the grant is fixed")
 	}
 }
+
+// TestRouterRotatedSecret: a routing key rotated in Secret Manager while the old one is cached
+// is refused once, read again, and the message goes out with the new key; an unchanged key that
+// is refused is not sent twice.
+func TestRouterRotatedSecret(t *testing.T) {
+	ctx := context.Background()
+	rec := sinktest.New(t)
+	fake := secretmanagertest.New(t)
+	fake.AddVersion("projects/p/secrets/pd", "OLDKEY")
+	sm, err := secretmanager.New(ctx, cloudrun.EndpointOptions(fake.Addr())...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sm.Close()
+	r := &sink.Router{
+		Recipients: map[string]config.Recipient{"a": {PagerDuty: &config.PagerDuty{RoutingKey: "secret:projects/p/secrets/pd/versions/latest", EventsURL: rec.EventsURL()}}},
+		Secrets:    secret.Resolver{Secrets: sm},
+	}
+	in := message.Input{Kind: message.Page}
+	in.Notification.Target, in.Notification.Incident, in.Notification.Severity = "projects/p/locations/l/services/s", "0.1", "Warning"
+	if err := r.Send(ctx, "a", sink.PagerDuty, in); err != nil {
+		t.Fatal(err)
+	}
+	fake.AddVersion("projects/p/secrets/pd", "NEWKEY")
+	rec.Fail(sinktest.PagerDuty, 400, 1, "") // the old key is revoked
+	if err := r.Send(ctx, "a", sink.PagerDuty, in); err != nil {
+		t.Fatalf("Send after a rotation = %v, want it sent with the new key", err)
+	}
+	if evs := rec.Events(); len(evs) != 2 || evs[1].RoutingKey != "NEWKEY" {
+		t.Errorf("events %+v, want the second with the new key", evs)
+	}
+	rec.Fail(sinktest.PagerDuty, 400, 1, "")
+	before := rec.Attempts(sinktest.PagerDuty)
+	if err := r.Send(ctx, "a", sink.PagerDuty, in); !sink.IsPermanent(err) {
+		t.Errorf("Send refused with an unchanged key = %v, want permanent", err)
+	}
+	if got := rec.Attempts(sinktest.PagerDuty) - before; got != 1 {
+		t.Errorf("%d attempts with an unchanged key, want 1", got)
+	}
+}
