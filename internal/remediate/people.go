@@ -37,6 +37,8 @@ func (r *Remediator) reach(ctx context.Context, snap snapshot.Snapshot, out Outc
 	if r.People == nil {
 		return nil
 	}
+	ctx, cancel := peopleContext(ctx)
+	defer cancel()
 	inc := snap.Incident
 	var done []audit.Delivery
 	send := func(step, to string, sk sink.Kind, in message.Input) {
@@ -116,6 +118,20 @@ func (r *Remediator) reach(ctx context.Context, snap snapshot.Snapshot, out Outc
 		}
 	}
 	return done
+}
+
+// peopleBudget bounds the time one run spends reaching people, retries included.
+const peopleBudget = 20 * time.Second
+
+// peopleContext bounds ctx for the sinks: at most peopleBudget and a third of what is left of
+// the delivery, so slow or failing sinks always leave the run time to publish its audit event and
+// record its state. What does not go out in time is retried on the next reconcile.
+func peopleContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	budget := peopleBudget
+	if dl, ok := ctx.Deadline(); ok {
+		budget = min(budget, time.Until(dl)/3)
+	}
+	return context.WithTimeout(ctx, budget)
 }
 
 // dueSteps are the plan's notifications whose time has come (from the incident's start). Steps

@@ -210,3 +210,28 @@ func TestPeopleRecordSurvivesAConflict(t *testing.T) {
 		t.Errorf("after a redelivery: %d triggers, %d Slack, %d Chat; want 1 each", rec.Count("trigger"), len(rec.Slack()), len(rec.Chat()))
 	}
 }
+
+// TestPeopleSlowSinkKeepsTheRun: a sink that keeps asking to be retried in a second does not eat
+// the delivery's deadline: the sinks get a third of it, the run ends in time with its audit event
+// published, and the message waits for the next reconcile.
+func TestPeopleSlowSinkKeepsTheRun(t *testing.T) {
+	e := newEnv(t, "memory-at-ceiling", peopleConfig("true", ""))
+	rec := withPeople(e)
+	rec.Fail(sinktest.Slack, 429, 10, "1")
+	ctx, cancel := context.WithTimeout(e.ctx, 6*time.Second)
+	defer cancel()
+	start := time.Now()
+	ev, err := e.r.Handle(ctx, e.alert)
+	if err != nil {
+		t.Fatalf("Handle = %v", err)
+	}
+	if d := time.Since(start); d > 3500*time.Millisecond {
+		t.Errorf("Handle took %s with a 6 s deadline, want at most a third of it for the sinks", d)
+	}
+	if len(e.audit.Events()) != 1 || ev.Outcome != audit.Escalated {
+		t.Errorf("audit events %d, outcome %s; want the escalation published", len(e.audit.Events()), ev.Outcome)
+	}
+	if rec.Count("trigger") != 1 || len(rec.Slack()) != 0 {
+		t.Errorf("%d triggers, %d Slack messages; want PagerDuty paged and Slack left for later", rec.Count("trigger"), len(rec.Slack()))
+	}
+}
