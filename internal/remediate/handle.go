@@ -80,7 +80,7 @@ func (r *Remediator) Prepare(ctx context.Context, a alert.Alert) (*Run, error) {
 	if err != nil {
 		return nil, permanent(err)
 	}
-	out.Plan = r.holdForSnooze(ctx, snap, out.Plan, now)
+	out.Plan = r.holdForSnooze(ctx, snap, out, now)
 	return &Run{Alert: a, Snapshot: snap, Outcome: out, now: now, rec: rec}, nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/runmedic/runmedic/internal/alert"
 	"github.com/runmedic/runmedic/internal/audit"
 	"github.com/runmedic/runmedic/internal/decision"
+	"github.com/runmedic/runmedic/internal/guard"
 	"github.com/runmedic/runmedic/internal/message"
 	"github.com/runmedic/runmedic/internal/plan"
 	"github.com/runmedic/runmedic/internal/sink"
@@ -159,16 +160,19 @@ func (r *Remediator) dueSteps(snap snapshot.Snapshot, out Outcome, st state.Stat
 
 // held reports whether a freeze or a snooze refused the plan's changes: runmedic notifies
 // instead of changing.
-func held(p plan.Plan) bool {
+func held(p plan.Plan) bool { return heldBy(p) != "" }
+
+// heldBy is the first rule, freeze or snooze, that refused the plan's changes; "" for none.
+func heldBy(p plan.Plan) string {
 	if len(p.Changes) == 0 {
-		return false
+		return ""
 	}
 	for _, ref := range p.Guard.Refusals {
-		if ref.Rule == "freeze" || ref.Rule == "snooze" {
-			return true
+		if ref.Rule == guard.RuleFreeze || ref.Rule == guard.RuleSnooze {
+			return ref.Rule
 		}
 	}
-	return false
+	return ""
 }
 
 // input is what a message to one recipient says at this run.
