@@ -107,6 +107,22 @@ func newHandler(ctx context.Context, getenv func(string) string) (*Handler, erro
 	if cs.Notify != nil {
 		r.Notify = cs.Notify
 	}
+	people, _, err := clients.People(ctx, cfg, getenv) // lives as long as the instance
+	if err != nil {
+		cs.Close()
+		return nil, err
+	}
+	if people != nil {
+		r.People = people
+	}
+	snoozes, err := clients.Snoozes(ctx, getenv)
+	if err != nil {
+		cs.Close()
+		return nil, err
+	}
+	if snoozes != nil {
+		r.Snoozes = snoozes
+	}
 	return &Handler{
 		Remediator:  r,
 		Log:         log,

@@ -59,6 +59,17 @@ resource "google_project_iam_member" "runtime_logging_viewer" {
   member  = google_service_account.runtime.member
 }
 
+# People's credentials (PagerDuty routing keys, Slack and Chat webhooks): read access on each
+# named secret only, never project-wide.
+resource "google_secret_manager_secret_iam_member" "runtime_secret_accessor" {
+  for_each = toset(var.notification_secrets)
+
+  project   = var.project_id
+  secret_id = each.value
+  role      = "roles/secretmanager.secretAccessor"
+  member    = google_service_account.runtime.member
+}
+
 # Build logs (Cloud Build writes them as the build account; no narrower scope exists).
 resource "google_project_iam_member" "build_log_writer" {
   project = var.project_id

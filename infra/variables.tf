@@ -24,6 +24,12 @@ variable "managed_services" {
   }
 }
 
+variable "notification_secrets" {
+  description = "IDs of the Secret Manager secrets (in project_id) that the config's recipients name as secret:projects/P/secrets/ID/versions/V: PagerDuty routing keys, Slack and Chat webhooks. The runtime account gets secretAccessor on each of them and on no other secret."
+  type        = list(string)
+  default     = []
+}
+
 variable "memory_threshold_remediation" {
   description = "p99 memory utilization (0..1) above which the remediation alert opens. Runbook: \"85% of limit: Alert triggered\"."
   type        = number

@@ -12,6 +12,7 @@ import (
 // pureCore are the packages that take values and return values (DESIGN: "Rules of the house").
 var pureCore = []string{
 	"alert", "snapshot", "signals", "policy", "plan", "guard", "quantity", "decision", "config", "state",
+	"freeze", "secret",
 }
 
 // forbidden reports why an import has no place in the pure core, or "".

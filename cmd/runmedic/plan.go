@@ -22,6 +22,7 @@ func runPlan(ctx context.Context, e env, args []string) int {
 		incident, snapFile, output string
 		service                    string
 		live, explain, noColor     bool
+		messages                   bool
 	)
 	fs.StringVar(&incident, "incident", "", "notification JSON file (required)")
 	fs.StringVar(&snapFile, "snapshot", "", "snapshot JSON file to decide against (offline; now = captured_at)")
@@ -30,12 +31,16 @@ func runPlan(ctx context.Context, e env, args []string) int {
 	fs.StringVar(&output, "o", "text", "output format: text or json")
 	fs.BoolVar(&explain, "explain", false, "also print the signals and the policy rules that produced the decision")
 	fs.BoolVar(&noColor, "no-color", false, "never colour the output")
+	fs.BoolVar(&messages, "messages", false, "also print the PagerDuty, Slack and Chat messages the decision would send")
 	pf.register(fs)
 	if code, ok := parseFlags(e, fs, args); !ok {
 		return code
 	}
 	if output != "text" && output != "json" {
 		return fail(e, fmt.Errorf("-o %q: want text or json", output))
+	}
+	if messages && output != "text" {
+		return fail(e, errors.New("--messages prints text: leave -o at text"))
 	}
 	if live == (snapFile != "") {
 		return fail(e, errors.New("give exactly one of --snapshot F or --live"))
@@ -77,6 +82,11 @@ func runPlan(ctx context.Context, e env, args []string) int {
 	}
 	if err := render(e, out.Plan, output, opts); err != nil {
 		return fail(e, err)
+	}
+	if messages {
+		if err := printPreviews(e.stdout, remediate.Previews(cfg, s, out, s.CapturedAt)); err != nil {
+			return fail(e, err)
+		}
 	}
 	if len(out.Plan.Changes) > 0 {
 		return exitChanges

@@ -20,6 +20,7 @@ import (
 	"github.com/runmedic/runmedic/internal/audit"
 	"github.com/runmedic/runmedic/internal/cloudrun"
 	"github.com/runmedic/runmedic/internal/cloudruntest"
+	"github.com/runmedic/runmedic/internal/config"
 	"github.com/runmedic/runmedic/internal/fnserver"
 	"github.com/runmedic/runmedic/internal/loggingtest"
 	"github.com/runmedic/runmedic/internal/logs"
@@ -29,6 +30,9 @@ import (
 	"github.com/runmedic/runmedic/internal/pubsubtest"
 	"github.com/runmedic/runmedic/internal/remediate"
 	"github.com/runmedic/runmedic/internal/scenario"
+	"github.com/runmedic/runmedic/internal/secret"
+	"github.com/runmedic/runmedic/internal/sink"
+	"github.com/runmedic/runmedic/internal/sinktest"
 )
 
 // sandboxWait bounds the wait for the function to handle the alert and publish its audit event.
@@ -58,7 +62,8 @@ func runSandbox(ctx context.Context, e env, args []string) int {
 		"Run the whole loop on this machine: the Pub/Sub emulator, fake Cloud Run and Monitoring\n"+
 			"seeded from a scenario (its times moved to now), and the function served by the functions\n"+
 			"framework behind a push subscription. One alert is published; the plan, the change the\n"+
-			"fake Cloud Run received and the audit event are printed; everything is stopped.\n"+
+			"fake Cloud Run received, the audit event and the messages PagerDuty, Slack and Chat\n"+
+			"recorders received are printed; everything is stopped.\n"+
 			"Needs the Google Cloud CLI with the pubsub-emulator component and a Java runtime.")
 	dir := fs.String("scenario", filepath.Join("tests", "scenarios", "insufficient-memory"), "scenario folder (incident.json, snapshot.json)")
 	if code, ok := parseFlags(e, fs, args); !ok {
@@ -162,10 +167,13 @@ func sandbox(ctx context.Context, e env, dir string) error {
 	}
 	defer notifyPub.Close()
 
+	rec := sinktest.Start()
+	defer rec.Close()
 	log := audit.NewLogger(e.stderr)
 	r := &remediate.Remediator{
 		Policy: eng, Config: cfg, Observer: runClient, Applier: runClient, Metrics: monClient, Logs: logReader,
 		Audit: auditPub, Notify: notifyPub, Log: log, Now: time.Now,
+		People: sandboxPeople(cfg, rec),
 	}
 	sandboxHandler.Store(&function.Handler{
 		Remediator: r, Log: log, MaxEventAge: cfg.Defaults.MaxEventAge.Duration,
@@ -222,7 +230,29 @@ func sandbox(ctx context.Context, e env, dir string) error {
 		return fmt.Errorf("audit event %s: %w", msgs[0].Data, err)
 	}
 	fmt.Fprintln(e.stdout, pretty.String())
-	return nil
+	return printReceived(e.stdout, rec)
+}
+
+// sandboxPeople routes every recipient of the escalation table to the recorders, whatever the
+// scenario's config says: a sandbox never reaches a real PagerDuty, Slack or Chat. Credentials
+// go through the same env: references and resolver as a deployment's.
+func sandboxPeople(cfg config.Config, rec *sinktest.Recorder) *sink.Router {
+	env := map[string]string{"SANDBOX_PD_KEY": "sandbox-routing-key", "SANDBOX_PD_URL": rec.EventsURL()}
+	recipients := map[string]config.Recipient{}
+	for i, step := range cfg.Defaults.Escalation {
+		slackEnv, chatEnv := fmt.Sprintf("SANDBOX_SLACK_%d", i), fmt.Sprintf("SANDBOX_CHAT_%d", i)
+		env[slackEnv], env[chatEnv] = rec.SlackWebhook(fmt.Sprintf("step%d", i)), rec.ChatWebhook(fmt.Sprintf("step%d", i))
+		recipients[step.Notify] = config.Recipient{
+			PagerDuty: &config.PagerDuty{RoutingKey: "env:SANDBOX_PD_KEY", EventsURL: "env:SANDBOX_PD_URL"},
+			Slack:     &config.Webhook{Webhook: "env:" + slackEnv},
+			Chat:      &config.Webhook{Webhook: "env:" + chatEnv},
+		}
+	}
+	return &sink.Router{
+		Recipients: recipients,
+		Secrets:    secret.Resolver{Getenv: func(k string) string { return env[k] }},
+		Sender:     &sink.Sender{},
+	}
 }
 
 // serveSandbox serves the sandbox handler through the functions framework on a free loopback

@@ -25,6 +25,10 @@ func TestSandbox(t *testing.T) {
 		"== Audit event\n",
 		`"outcome": "applied"`,
 		`"step": "raise_memory"`,
+		"== Messages received (PagerDuty, Slack and Chat recorders)\n",
+		"-- PagerDuty change event\n",
+		`"summary": "runmedic raise_memory on aiprod-api: memory 2Gi → 4Gi"`,
+		`"routing_key": "sandbox-routing-key"`,
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("sandbox output lacks %q; output:\n%s", want, out)

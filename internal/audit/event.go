@@ -53,6 +53,8 @@ const (
 //   - result: what Cloud Run reported (revision, operation, ready); absent unless applied.
 //   - outcome: one of the Outcome constants.
 //   - error: the error that ended the run, for outcome "failed"; empty otherwise.
+//   - deliveries: the messages the run handed to people's sinks (to, sink, step, outcome,
+//     error); a refusal by a sink appears here, never a credential.
 type Event struct {
 	ID            string             `json:"id"`
 	Time          time.Time          `json:"time"`
@@ -68,7 +70,25 @@ type Event struct {
 	Result        *Result            `json:"result,omitempty"`
 	Outcome       Outcome            `json:"outcome"`
 	Error         string             `json:"error,omitempty"`
+	// Deliveries are the messages this run tried to hand to people's sinks; empty when none.
+	Deliveries []Delivery `json:"deliveries,omitempty"`
 }
+
+// Delivery is one message to one sink of a recipient. Error never holds a credential.
+type Delivery struct {
+	To      string `json:"to"`
+	Sink    string `json:"sink"`    // pagerduty, slack, chat
+	Step    string `json:"step"`    // page@5m, ack@raise_memory, change@raise_memory, resolve
+	Outcome string `json:"outcome"` // DeliverySent, DeliveryFailed or DeliveryRefused
+	Error   string `json:"error,omitempty"`
+}
+
+// Delivery outcomes.
+const (
+	DeliverySent    = "sent"    // the sink accepted it
+	DeliveryFailed  = "failed"  // a passing failure: the next reconcile tries again
+	DeliveryRefused = "refused" // the sink refused it for good (a 4xx): never retried
+)
 
 // Result is what Cloud Run reported for an applied change.
 type Result struct {

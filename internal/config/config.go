@@ -15,6 +15,11 @@ import (
 type Config struct {
 	Defaults Defaults      `json:"defaults"`
 	Services []ServiceRule `json:"services"` // the allowlist: nothing else is ever touched
+	// Recipients route the people named in the escalation table to their sinks. Empty: steps go
+	// to the notification topic only.
+	Recipients map[string]Recipient `json:"recipients,omitempty"`
+	// Freeze are the windows in which runmedic changes nothing and notifies instead.
+	Freeze []FreezeWindow `json:"freeze,omitempty"`
 }
 
 // Defaults are the runbook's numbers. Every field has a value in the bundled config.yaml.

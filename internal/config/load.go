@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"slices"
 	"strings"
 
@@ -49,6 +50,8 @@ func Parse(src []byte, base Config) (Config, error) {
 	c.Services = nil
 	c.Defaults.MemorySteps = nil
 	c.Defaults.Escalation = nil
+	c.Freeze = nil
+	c.Recipients = maps.Clone(base.Recipients) // recipients merge by name; one named is replaced whole
 	if t := bytes.TrimSpace(js); len(t) > 0 && !bytes.Equal(t, []byte("null")) {
 		dec := json.NewDecoder(bytes.NewReader(js))
 		dec.DisallowUnknownFields()
@@ -67,6 +70,9 @@ func Parse(src []byte, base Config) (Config, error) {
 	}
 	if c.Defaults.MemorySteps == nil {
 		c.Defaults.MemorySteps = slices.Clone(base.Defaults.MemorySteps)
+	}
+	if c.Freeze == nil {
+		c.Freeze = slices.Clone(base.Freeze)
 	}
 	if c.Defaults.Escalation == nil {
 		c.Defaults.Escalation = slices.Clone(base.Defaults.Escalation)
@@ -151,6 +157,9 @@ func (c Config) Validate() error {
 		if i > 0 && e.After.Duration <= d.Escalation[i-1].After.Duration {
 			return fmt.Errorf("defaults.escalation[%d].after: %s does not ascend from %s", i, e.After, d.Escalation[i-1].After)
 		}
+	}
+	if err := c.validatePeople(); err != nil {
+		return err
 	}
 	for i, s := range c.Services {
 		switch {

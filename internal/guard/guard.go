@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/runmedic/runmedic/internal/config"
+	"github.com/runmedic/runmedic/internal/freeze"
 	"github.com/runmedic/runmedic/internal/plan"
 	"github.com/runmedic/runmedic/internal/quantity"
 	"github.com/runmedic/runmedic/internal/snapshot"
@@ -23,6 +24,8 @@ const (
 	RuleBudget    = "budget"    // max_actions_per_day changes were made in the last 24h
 	RulePolicy    = "policy"    // a policy-authored deny
 	RuleDone      = "done"      // this incident's step was already taken and has not failed
+	RuleFreeze    = "freeze"    // a freeze window is in force, or the service is marked frozen
+	RuleSnooze    = "snooze"    // a Monitoring snooze covers the alert policy, or snoozes cannot be read
 )
 
 // Cloud Run's own maxima, used when a ceiling is not configured.
@@ -68,12 +71,30 @@ func Check(p plan.Plan, s snapshot.Snapshot, cfg config.Config, now time.Time) p
 		if msg := budget(s.History, cfg.Defaults.MaxActionsPerDay, now); msg != "" {
 			add(RuleBudget, "%s", msg)
 		}
+		if msg := freeze.Window(cfg.Freeze, now); msg != "" {
+			add(RuleFreeze, "%s: runmedic notifies instead of changing", msg)
+		}
+		if freeze.Marked(s.Service.Labels, s.Service.Annotations) {
+			add(RuleFreeze, "service %s is marked frozen (%s=true): runmedic notifies instead of changing", s.Target.Name(), freeze.Key)
+		}
 	}
 	for _, deny := range p.Decision.Deny {
 		add(RulePolicy, "%s", deny)
 	}
 	p.Guard = plan.Verdict{Allowed: len(refusals) == 0, Mode: mode, Refusals: refusals}
 	p.Applyable = p.Guard.Allowed && mode == config.ModeEnforce && len(p.Changes) > 0
+	return p
+}
+
+// Refuse returns p with one more refusal: a rule checked outside Check because it needs a live
+// read (a snooze). A plan without changes is returned as it is: there is nothing to hold.
+func Refuse(p plan.Plan, rule, message string) plan.Plan {
+	if len(p.Changes) == 0 {
+		return p
+	}
+	p.Guard.Refusals = append(append([]plan.Refusal{}, p.Guard.Refusals...), plan.Refusal{Rule: rule, Message: message})
+	p.Guard.Allowed = false
+	p.Applyable = false
 	return p
 }
 

@@ -34,6 +34,19 @@ var ladderConditions = []string{
 //
 // The result is ordered by time, never nil.
 func notifications(s snapshot.Snapshot, sig signals.Signals, d decision.Decision, cfg config.Defaults) []Notification {
+	return ladder(s, sig, d, cfg, "")
+}
+
+// Hold rewords p's notifications once a freeze or a snooze (rule) held its changes: nothing was
+// changed, so every step of the ladder goes out on time, as after an escalation, and says why.
+func Hold(p Plan, s snapshot.Snapshot, sig signals.Signals, cfg config.Defaults, rule string) Plan {
+	p.Notifications = ladder(s, sig, p.Decision, cfg, rule)
+	return p
+}
+
+// ladder is notifications, with every step of the table unconditional when held names the rule
+// that held the changes.
+func ladder(s snapshot.Snapshot, sig signals.Signals, d decision.Decision, cfg config.Defaults, held string) []Notification {
 	out := []Notification{}
 	if s.Incident.State == snapshot.StateClosed || d.PagesNobody() {
 		return out
@@ -54,6 +67,8 @@ func notifications(s snapshot.Snapshot, sig signals.Signals, d decision.Decision
 		}
 		var reason string
 		switch {
+		case held != "":
+			reason = fmt.Sprintf("%s held by the %s: %s", d.Action, held, facts)
 		case d.Action == decision.Escalate:
 			reason = "escalated: " + facts
 		case d.LadderUnconditional():

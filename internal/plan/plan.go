@@ -54,6 +54,6 @@ type Verdict struct {
 
 // Refusal is one guard rule that blocks apply.
 type Refusal struct {
-	Rule    string `json:"rule"` // allowlist, target, mode, ceiling, cooldown, budget, policy
+	Rule    string `json:"rule"` // allowlist, target, mode, ceiling, cooldown, budget, policy, done, freeze, snooze
 	Message string `json:"message"`
 }

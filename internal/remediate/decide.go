@@ -52,5 +52,9 @@ func planFor(s snapshot.Snapshot, sig signals.Signals, d decision.Decision, cfg 
 	if err != nil {
 		return Outcome{}, fmt.Errorf("build plan: %w", err)
 	}
-	return Outcome{Signals: sig, Decision: d, Plan: guard.Check(p, s, cfg, now), Step: string(d.Action)}, nil
+	p = guard.Check(p, s, cfg, now)
+	if rule := heldBy(p); rule != "" {
+		p = plan.Hold(p, s, sig, cfg.Defaults, rule)
+	}
+	return Outcome{Signals: sig, Decision: d, Plan: p, Step: string(d.Action)}, nil
 }

@@ -80,6 +80,7 @@ func (r *Remediator) Prepare(ctx context.Context, a alert.Alert) (*Run, error) {
 	if err != nil {
 		return nil, permanent(err)
 	}
+	out.Plan = r.holdForSnooze(ctx, snap, out, now)
 	return &Run{Alert: a, Snapshot: snap, Outcome: out, now: now, rec: rec}, nil
 }
 
@@ -129,13 +130,15 @@ func (r *Remediator) Execute(ctx context.Context, run *Run) (audit.Event, error)
 		}
 	}
 
+	// People first: a failing topic must not hold back a page, nor a failing sink the topic.
+	ev.Deliveries = r.reach(ctx, snap, out, &rec, now)
 	sent, err := r.sendDue(ctx, snap, out, &rec, now)
 	if err != nil {
 		// Keep what landed and the notifications already sent; the redelivery sends the rest.
 		r.saveState(ctx, a.Target, record{before: rec.before, st: withEscalations(rec.landed, rec.st), etag: rec.etag})
 		return r.failed(ctx, ev, err)
 	}
-	if !ev.Applied && sent > 0 && (ev.Outcome == audit.NoChange || ev.Outcome == audit.Duplicate) {
+	if !ev.Applied && (sent > 0 || paged(ev.Deliveries)) && (ev.Outcome == audit.NoChange || ev.Outcome == audit.Duplicate) {
 		ev.Outcome = audit.Escalated
 	}
 	r.watch(snap, out, &rec)
@@ -188,7 +191,7 @@ func (r *Remediator) watch(snap snapshot.Snapshot, out Outcome, rec *record) {
 	case inc.State == snapshot.StateClosed:
 		rec.st = rec.st.Unwatch(inc.ID)
 	case out.Decision.Action != decision.None || rec.st.Pending != nil && rec.st.Pending.Incident == inc.ID:
-		rec.st = rec.st.Watch(state.Watch{Incident: inc.ID, StartedAt: inc.StartedAt, Severity: inc.Severity, URL: inc.URL})
+		rec.st = rec.st.Watch(state.Watch{Incident: inc.ID, StartedAt: inc.StartedAt, Severity: inc.Severity, URL: inc.URL, Policy: watchedPolicy(inc.Policy)})
 	}
 }
 

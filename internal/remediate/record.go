@@ -2,11 +2,13 @@ package remediate
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/runmedic/runmedic/internal/alert"
 	"github.com/runmedic/runmedic/internal/audit"
+	"github.com/runmedic/runmedic/internal/cloudrun"
 	"github.com/runmedic/runmedic/internal/snapshot"
 	"github.com/runmedic/runmedic/internal/state"
 )
@@ -128,8 +130,6 @@ func (r *Remediator) publishAll(ctx context.Context, rec *record, snap snapshot.
 	return nil
 }
 
-// withEscalations is st with the escalation steps that from records and st does not, oldest
-// first so that st keeps them newest first.
 // pastEvent is the audit event of a change an earlier run recorded but could not publish, as the
 // state tells it.
 func pastEvent(a snapshot.Action, target snapshot.Target) audit.Event {
@@ -144,7 +144,10 @@ func pastEvent(a snapshot.Action, target snapshot.Target) audit.Event {
 	}.WithID()
 }
 
+// withEscalations is st with the escalation steps and sink deliveries that from records and st
+// does not, oldest first so that st keeps them newest first.
 func withEscalations(st, from state.State) state.State {
+	st = st.WithDeliveries(from)
 	for i := len(from.Escalations) - 1; i >= 0; i-- {
 		e := from.Escalations[i]
 		st = st.MarkEscalated(e.Incident, e.Step, e.To, e.At)
@@ -172,9 +175,32 @@ func (r *Remediator) saveState(ctx context.Context, target snapshot.Target, rec 
 	if have, _ := state.Encode(rec.before); have == want {
 		return
 	}
-	if err := r.Applier.WriteState(ctx, target, rec.etag, want); err != nil {
+	err = r.Applier.WriteState(ctx, target, rec.etag, want)
+	if errors.Is(err, cloudrun.ErrConflict) {
+		err = r.mergeState(ctx, target, rec.st)
+	}
+	if err != nil {
 		r.log(audit.Warning, fmt.Sprintf("write state of %s: %v", target.Name(), err), alert.Alert{})
 	}
+}
+
+// mergeState writes, once, onto the service as it now is, what of st must not be lost when the
+// service changed since it was read: the escalation steps and deliveries sent, which would
+// otherwise go out again. The rest of st is redone by the next run.
+func (r *Remediator) mergeState(ctx context.Context, target snapshot.Target, st state.State) error {
+	obs, err := r.Observer.Observe(ctx, target)
+	if err != nil {
+		return fmt.Errorf("re-read after a conflict: %w", err)
+	}
+	now, _ := state.Decode(obs.StateAnnotation)
+	merged, err := state.Encode(withEscalations(now, st))
+	if err != nil {
+		return err
+	}
+	if have, _ := state.Encode(now); have == merged {
+		return nil
+	}
+	return r.Applier.WriteState(ctx, target, obs.Service.Etag, merged)
 }
 
 // log writes one structured line when the remediator has a logger.

@@ -56,6 +56,8 @@ type Remediator struct {
 	Logs     LogsReader    // OOM kills from Cloud Logging; nil reads none (the snapshot's logs stay nil)
 	Audit    Publisher     // the audit topic; nil publishes nothing
 	Notify   Publisher     // the notification topic; nil sends no notifications
+	People   People        // people's own sinks (PagerDuty, Slack, Chat); nil reaches nobody directly
+	Snoozes  SnoozeReader  // Monitoring snoozes that hold changes; nil reads none
 	Log      *audit.Logger // structured log lines; nil logs nothing
 	Now      func() time.Time
 

@@ -1,6 +1,7 @@
 package remediate
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -67,11 +68,22 @@ func allPermanent(errs []error) bool {
 	return true
 }
 
+// tickPolicy names the policy of an incident a verify tick re-runs when its own was not recorded.
+const tickPolicy = "verify-tick"
+
+// watchedPolicy is the policy name worth remembering for a watched incident: not the tick's own.
+func watchedPolicy(p string) string {
+	if p == tickPolicy {
+		return ""
+	}
+	return p
+}
+
 // watchedAlert is the re-notification a tick stands in for.
 func watchedAlert(target snapshot.Target, w state.Watch) alert.Alert {
 	return alert.Alert{
 		Incident: snapshot.Incident{
-			ID: w.Incident, State: snapshot.StateOpen, Policy: "verify-tick",
+			ID: w.Incident, State: snapshot.StateOpen, Policy: cmp.Or(w.Policy, tickPolicy),
 			StartedAt: w.StartedAt, Severity: w.Severity, URL: w.URL, Labels: map[string]string{},
 		},
 		Target:   target,

@@ -28,7 +28,7 @@ func Decode(v string) (State, error) {
 
 // Encode writes s as compact JSON of at most MaxBytes. When s would be larger, the oldest actions
 // are dropped first (the newest, the one usually being recorded, is kept), then the oldest
-// escalations; a state that still does not fit is an error, never a truncated value. s itself is
+// escalations, then the oldest deliveries; a state that still does not fit is an error, never a truncated value. s itself is
 // not modified.
 func Encode(s State) (string, error) {
 	s = s.clone().normalize()
@@ -49,6 +49,8 @@ func Encode(s State) (string, error) {
 			s = s.normalize() // forget the unpublished key of the dropped action
 		case len(s.Escalations) > 0:
 			s.Escalations = s.Escalations[:len(s.Escalations)-1]
+		case len(s.Deliveries) > 0:
+			s.Deliveries = s.Deliveries[:len(s.Deliveries)-1]
 		default:
 			return "", fmt.Errorf("encode state: %d bytes with a single action, limit %d", len(b), MaxBytes)
 		}

@@ -8,6 +8,7 @@
 // Invariants kept by every method, and restored by Decode and Encode:
 //   - Actions are newest first and at most MaxActions long;
 //   - Escalations are newest first, at most MaxEscalations long, one per (incident, step);
+//   - Deliveries are newest first, at most MaxDeliveries long, one per (incident, key);
 //   - Unpublished holds only keys of recorded actions, each once;
 //   - the encoded value is at most MaxBytes long.
 package state
@@ -66,6 +67,9 @@ type State struct {
 	// again and clears it with MarkPublished, so a crash between the write and the publish
 	// loses no event.
 	Unpublished []string `json:"unpublished,omitempty"`
+	// Deliveries are the messages already handed to people's sinks (PagerDuty, Slack, Chat),
+	// newest first, at most MaxDeliveries, one per (incident, key).
+	Deliveries []Delivery `json:"deliveries,omitempty"`
 }
 
 // Verification is a change awaiting its check: at VerifyAt, memory must be below verify_below
@@ -104,6 +108,7 @@ type Watch struct {
 	StartedAt time.Time `json:"started_at"`
 	Severity  string    `json:"severity,omitempty"`
 	URL       string    `json:"url,omitempty"`
+	Policy    string    `json:"policy,omitempty"` // the alert policy's name, which snoozes are matched on
 }
 
 // Watch remembers an open incident; watching one already remembered changes nothing.
@@ -265,6 +270,17 @@ func (s State) normalize() State {
 	if len(s.Escalations) > MaxEscalations {
 		s.Escalations = s.Escalations[:MaxEscalations]
 	}
+	type delivery struct{ incident, key string }
+	delivered := make(map[delivery]bool, len(s.Deliveries))
+	s.Deliveries = slices.DeleteFunc(s.Deliveries, func(d Delivery) bool {
+		k := delivery{d.Incident, d.Key}
+		dup := delivered[k]
+		delivered[k] = true
+		return dup
+	})
+	if len(s.Deliveries) > MaxDeliveries {
+		s.Deliveries = s.Deliveries[:MaxDeliveries]
+	}
 	recorded := make(map[string]bool, len(s.Actions))
 	for _, a := range s.Actions {
 		recorded[Key(a.Incident, a.Action)] = true
@@ -299,6 +315,7 @@ func (s State) clone() State {
 	out.Escalations = slices.Clone(s.Escalations)
 	out.Watching = slices.Clone(s.Watching)
 	out.Unpublished = slices.Clone(s.Unpublished)
+	out.Deliveries = slices.Clone(s.Deliveries)
 	return out
 }
 

@@ -115,7 +115,7 @@ func grants(t *testing.T, m *module) []grant {
 			t.Errorf("%s is authoritative; use an _iam_member", blockName(b))
 		case strings.HasSuffix(typ, "_iam_member"):
 			g := grant{Type: typ, Role: m.str(t, b, "role"), Member: principal(t, b)}
-			for _, on := range []string{"topic", "name", "service_account_id", "repository", "bucket", "project"} {
+			for _, on := range []string{"topic", "name", "service_account_id", "repository", "bucket", "secret_id", "project"} {
 				if a := attr(b, on); a != nil {
 					g.On = target(a.Expr)
 					break
@@ -179,6 +179,8 @@ func TestLeastPrivilege(t *testing.T) {
 		// Pub/Sub forwards dead letters; mints the trigger's push tokens.
 		{"google_pubsub_topic_iam_member", "roles/pubsub.publisher", "local.pubsub_agent", "google_pubsub_topic.dead_letter"},
 		{"google_service_account_iam_member", "roles/iam.serviceAccountTokenCreator", "local.pubsub_agent", "google_service_account.trigger"},
+		// Runtime: read the recipients' credentials, on each named secret only.
+		{"google_secret_manager_secret_iam_member", "roles/secretmanager.secretAccessor", "google_service_account.runtime", "each.value"},
 		// Trigger: invoke the function's own service.
 		{"google_cloud_run_v2_service_iam_member", "roles/run.invoker", "google_service_account.trigger", "google_cloudfunctions2_function.runmedic"},
 		// Build: logs, its repository, its source bucket.
@@ -193,6 +195,11 @@ func TestLeastPrivilege(t *testing.T) {
 	slices.SortFunc(want, order)
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("IAM grants differ (-want +got):\n%s", diff)
+	}
+
+	// Secrets are granted one by one, from the list the deployment names.
+	if acc := m.resource(t, "google_secret_manager_secret_iam_member", "runtime_secret_accessor"); !refersTo(t, acc, "for_each", "var.notification_secrets") {
+		t.Error("secretAccessor is not granted per named secret (for_each = toset(var.notification_secrets))")
 	}
 
 	// The per-service grants iterate over the managed services and their runtime accounts.
