@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"regexp"
@@ -21,15 +22,18 @@ func runTest(ctx context.Context, e env, args []string) int {
 	fs := newFlags(e, "test", "[DIR] [flags]",
 		"Run the Rego unit tests (every test_ rule, as `opa test` does) with coverage, then decide\n"+
 			"every scenario and compare it with its plan.golden and plan.json.golden.\n"+
-			"DIR is the policy directory; the bundled policies when omitted.")
+			"DIR is the policy directory. Without it: ./policies, or the policies/ of the runmedic\n"+
+			"checkout this runs in; the set compiled into the binary only outside a checkout (or with\n"+
+			"--policies builtin). The scenarios are the checkout's tests/scenarios unless --scenarios says.\n\n"+
+			"Exit codes: 0 everything passed, 1 a test, a scenario or the coverage threshold failed.")
 	var (
 		runExpr, scenarios string
 		threshold          float64
 		verbose, update    bool
 	)
 	fs.StringVar(&runExpr, "run", "", "run only the Rego tests whose package.name matches this regular expression")
-	fs.Float64Var(&threshold, "threshold", 0, "fail when Rego coverage is below this percentage")
-	fs.StringVar(&scenarios, "scenarios", "tests/scenarios", "directory of scenarios to check against their goldens (\"\" to skip)")
+	fs.Float64Var(&threshold, "threshold", 0, "fail when Rego coverage, in total or of any one policy file, is below this percentage (0-100)")
+	fs.StringVar(&scenarios, "scenarios", "tests/scenarios", "directory of scenarios to check against their goldens (\"\" to skip; default: the checkout's tests/scenarios)")
 	fs.BoolVar(&verbose, "v", false, "list every test, not only failures")
 	fs.BoolVar(&update, "update", false, "rewrite the scenario goldens instead of comparing")
 	var pf policyFlags
@@ -42,7 +46,24 @@ func runTest(ctx context.Context, e env, args []string) int {
 		return fail(e, fmt.Errorf("test takes at most one policy directory, got %d", len(dirs)))
 	}
 	if len(dirs) == 1 {
+		if pf.policiesDir != "" {
+			return fail(e, fmt.Errorf("give the policy directory once: %s or --policies %s", dirs[0], pf.policiesDir))
+		}
 		pf.policiesDir = dirs[0]
+	}
+	pf.defaultToCheckout()
+	if threshold < 0 || threshold > 100 {
+		return fail(e, fmt.Errorf("-threshold %g: want a percentage from 0 to 100", threshold))
+	}
+	if !flagSet(fs, "scenarios") {
+		cwd, err := os.Getwd()
+		if err != nil {
+			return fail(e, err)
+		}
+		if scenarios = checkoutScenarios(cwd); scenarios == "" {
+			return fail(e, errors.New("no scenarios to check: there is no tests/scenarios here and this is not a runmedic checkout; "+
+				"give --scenarios DIR, or --scenarios \"\" to run only the Rego tests"))
+		}
 	}
 	var run *regexp.Regexp
 	if runExpr != "" {
@@ -59,26 +80,60 @@ func runTest(ctx context.Context, e env, args []string) int {
 	if err != nil {
 		return fail(e, err)
 	}
+	fmt.Fprintf(e.stdout, "Policies:  %s\n", pf.describe())
 	rep, err := policy.Test(ctx, pf.policyFS(), cfg, run)
 	if err != nil {
 		return fail(e, err)
 	}
 	ok := printRegoReport(e, rep, verbose)
-	if threshold > 0 && rep.Percent < threshold {
-		fmt.Fprintf(e.stdout, "FAIL coverage %.1f%% is below the threshold %.1f%%\n", rep.Percent, threshold)
-		ok = false
+	for _, f := range rep.MissingTests {
+		fmt.Fprintf(e.stdout, "FAIL  %s has no %s beside it: every policy file has its tests\n", f, strings.TrimSuffix(f, ".rego")+"_test.rego")
+	}
+	if threshold > 0 {
+		ok = checkThreshold(e, rep, threshold) && ok
 	}
 	if scenarios != "" {
-		if _, err := os.Stat(scenarios); err == nil {
-			ok = checkScenarios(ctx, e, runner, scenarios, verbose, update) && ok
-		} else if fs.Lookup("scenarios").Value.String() != fs.Lookup("scenarios").DefValue {
+		if _, err := os.Stat(scenarios); err != nil {
 			return fail(e, fmt.Errorf("-scenarios: %w", err))
 		}
+		fmt.Fprintf(e.stdout, "Scenarios: %s\n", shortPath(scenarios))
+		ok = checkScenarios(ctx, e, runner, scenarios, verbose, update) && ok
+	} else {
+		fmt.Fprintln(e.stdout, "Scenarios: none (--scenarios \"\")")
 	}
 	if !ok {
 		return exitError
 	}
 	return exitOK
+}
+
+// checkThreshold fails when the total coverage, or any one policy file's, is below threshold: a
+// file nobody tests must not hide behind a well-tested one.
+func checkThreshold(e env, rep policy.Report, threshold float64) bool {
+	ok := true
+	if rep.Percent < threshold {
+		fmt.Fprintf(e.stdout, "FAIL  coverage %.1f%% is below the threshold %.1f%%\n", rep.Percent, threshold)
+		ok = false
+	}
+	files := make([]string, 0, len(rep.Coverage))
+	for f := range rep.Coverage {
+		files = append(files, f)
+	}
+	sort.Strings(files)
+	for _, f := range files {
+		if c := rep.Coverage[f]; c.Percent < threshold {
+			fmt.Fprintf(e.stdout, "FAIL  coverage of %s %.1f%% is below the threshold %.1f%%\n", f, c.Percent, threshold)
+			ok = false
+		}
+	}
+	return ok
+}
+
+// flagSet reports whether the flag name was given on the command line.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }
 
 // printRegoReport prints failures (every test with verbose), the counts and the coverage.
@@ -109,7 +164,7 @@ func printRegoReport(e env, rep policy.Report, verbose bool) bool {
 		fmt.Fprintln(e.stdout)
 	}
 	fmt.Fprintf(e.stdout, "  %-28s %5.1f%%\n", "total", rep.Percent)
-	return rep.Passed()
+	return rep.Passed() && len(rep.MissingTests) == 0
 }
 
 func upper(o policy.Outcome) string {
@@ -158,7 +213,11 @@ func checkScenarios(ctx context.Context, e env, runner *scenario.Runner, dir str
 		}
 		got, err := scenario.Render(res)
 		if err == nil && update {
-			err = scenario.WriteGoldens(sc, got)
+			var written []string
+			written, err = scenario.WriteGoldens(sc, got)
+			for _, f := range written {
+				fmt.Fprintf(e.stdout, "WROTE %s\n", shortPath(f))
+			}
 		}
 		var mm []scenario.Mismatch
 		if err == nil && !update {
@@ -172,6 +231,10 @@ func checkScenarios(ctx context.Context, e env, runner *scenario.Runner, dir str
 			failed++
 			fmt.Fprintf(e.stdout, "FAIL  scenario %s\n", sc.Name)
 			for _, m := range mm {
+				if m.Missing {
+					fmt.Fprintf(e.stdout, "      %s is missing: `runmedic test -update` writes it\n", shortPath(m.File))
+					continue
+				}
 				fmt.Fprintf(e.stdout, "      %s differs (-want +got):\n%s", m.File, cmp.Diff(string(m.Want), string(m.Got)))
 			}
 		default:
@@ -185,6 +248,6 @@ func checkScenarios(ctx context.Context, e env, runner *scenario.Runner, dir str
 	if update {
 		verb = "rewritten"
 	}
-	fmt.Fprintf(e.stdout, "Scenarios %s (%s): %d passed, %d failed\n", verb, dir, passed, failed)
+	fmt.Fprintf(e.stdout, "Scenarios %s (%s): %d passed, %d failed\n", verb, shortPath(dir), passed, failed)
 	return failed == 0
 }

@@ -53,22 +53,43 @@ func seriesOf(m snapshot.Metrics) (map[string]any, error) {
 	for i := range rv.NumField() {
 		f := rv.Type().Field(i)
 		name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
-		points, ok := rv.Field(i).Interface().([]snapshot.Point)
-		if !ok || name == "" || name == "-" {
+		if name == "" || name == "-" {
 			return nil, fmt.Errorf("policy input: metrics field %s is not a tagged series", f.Name)
 		}
-		if len(points) == 0 && strings.Contains(opts, "omitempty") {
-			continue
-		}
-		for j, p := range points {
-			if math.IsNaN(p.Value) || math.IsInf(p.Value, 0) {
-				return nil, fmt.Errorf("policy input: metrics.%s[%d]: value %v is not a JSON number", name, j, p.Value)
+		switch v := rv.Field(i).Interface().(type) {
+		case []snapshot.Point:
+			if len(v) == 0 && strings.Contains(opts, "omitempty") {
+				continue
 			}
-			if y := p.At.Year(); y < 0 || y > 9999 {
-				return nil, fmt.Errorf("policy input: metrics.%s[%d]: year %d outside 0..9999", name, j, y)
+			if err := checkSeries(name, v); err != nil {
+				return nil, err
 			}
+			out[name] = v
+		case map[string][]snapshot.Point:
+			if len(v) == 0 && strings.Contains(opts, "omitempty") {
+				continue
+			}
+			for k, points := range v {
+				if err := checkSeries(name+"."+k, points); err != nil {
+					return nil, err
+				}
+			}
+			out[name] = v
+		default:
+			return nil, fmt.Errorf("policy input: metrics field %s is not a tagged series", f.Name)
 		}
-		out[name] = points
 	}
 	return out, nil
+}
+
+func checkSeries(name string, points []snapshot.Point) error {
+	for j, p := range points {
+		if math.IsNaN(p.Value) || math.IsInf(p.Value, 0) {
+			return fmt.Errorf("policy input: metrics.%s[%d]: value %v is not a JSON number", name, j, p.Value)
+		}
+		if y := p.At.Year(); y < 0 || y > 9999 {
+			return fmt.Errorf("policy input: metrics.%s[%d]: year %d outside 0..9999", name, j, y)
+		}
+	}
+	return nil
 }
