@@ -15,6 +15,8 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+
+	"golang.org/x/term"
 )
 
 // Exit codes follow `terraform plan -detailed-exitcode`.
@@ -135,7 +137,8 @@ func fail(e env, err error) int {
 	return exitError
 }
 
+// isTerminal reports whether f is a terminal. A character device is not enough: /dev/null is
+// one, and apply must not prompt on it.
 func isTerminal(f *os.File) bool {
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+	return term.IsTerminal(int(f.Fd()))
 }

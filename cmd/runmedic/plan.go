@@ -8,6 +8,7 @@ import (
 	"github.com/runmedic/runmedic/internal/plan"
 	"github.com/runmedic/runmedic/internal/policy"
 	"github.com/runmedic/runmedic/internal/remediate"
+	"github.com/runmedic/runmedic/internal/signals"
 	"github.com/runmedic/runmedic/internal/snapshot"
 )
 
@@ -65,9 +66,9 @@ func runPlan(ctx context.Context, e env, args []string) int {
 		return fail(e, err)
 	}
 	opts := plan.TextOptions{Color: e.stdoutIsTerminal && !noColor && e.getenv("NO_COLOR") == ""}
+	var steps []policy.Step
 	if explain {
-		_, steps, err := eng.Explain(ctx, policy.Input{Snapshot: s, Signals: out.Signals})
-		if err != nil {
+		if _, steps, err = eng.Explain(ctx, policy.Input{Snapshot: s, Signals: out.Signals}); err != nil {
 			return fail(e, err)
 		}
 		opts.Signals = &out.Signals
@@ -75,13 +76,25 @@ func runPlan(ctx context.Context, e env, args []string) int {
 			opts.Explain = append(opts.Explain, st.String())
 		}
 	}
-	if err := render(e, out.Plan, output, opts); err != nil {
+	if output == "json" && explain {
+		err = plan.RenderJSONExplained(e.stdout, out.Plan, jsonExplanation{Signals: out.Signals, Steps: steps})
+	} else {
+		err = render(e, out.Plan, output, opts)
+	}
+	if err != nil {
 		return fail(e, err)
 	}
 	if len(out.Plan.Changes) > 0 {
 		return exitChanges
 	}
 	return exitOK
+}
+
+// jsonExplanation is the "explain" key of `plan --explain -o json`: the signals the policies saw
+// and the rules that held, in evaluation order.
+type jsonExplanation struct {
+	Signals signals.Signals `json:"signals"`
+	Steps   []policy.Step   `json:"steps"`
 }
 
 func render(e env, p plan.Plan, output string, opts plan.TextOptions) error {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -38,6 +39,9 @@ func Default() (Config, error) {
 // runmedic does not know is an error naming it, so a typo never silently keeps a default.
 // base is never modified.
 func Parse(src []byte, base Config) (Config, error) {
+	if err := checkKeys(src, reflect.TypeFor[Config]()); err != nil {
+		return Config{}, err
+	}
 	js, err := yaml.YAMLToJSONStrict(src)
 	if err != nil {
 		// The YAML library's messages span lines; one line reads better in a log.
@@ -53,7 +57,7 @@ func Parse(src []byte, base Config) (Config, error) {
 		dec := json.NewDecoder(bytes.NewReader(js))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&c); err != nil {
-			return Config{}, fmt.Errorf("config: %s", decodeMessage(err))
+			return Config{}, fmt.Errorf("config: %s%s", decodeMessage(err), typeErrorPosition(src, err))
 		}
 		if dec.More() {
 			return Config{}, errors.New("config: more than one document")
