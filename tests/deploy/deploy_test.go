@@ -2,7 +2,6 @@ package deploy_test
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -381,14 +380,6 @@ func TestRealRunPrerequisites(t *testing.T) {
 				t.Errorf("stage dir has %d entries: the run did work before checking prerequisites", len(entries))
 			}
 		})
-	}
-}
-
-func TestShellcheck(t *testing.T) {
-	sc := mustHave(t, "shellcheck")
-	out, err := exec.Command(sc, "--severity=style", filepath.Join(repoRoot(t), "deploy.sh")).CombinedOutput()
-	if err != nil || len(out) != 0 {
-		t.Errorf("shellcheck deploy.sh: %v\n%s", err, out)
 	}
 }
 
