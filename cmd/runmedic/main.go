@@ -19,11 +19,12 @@ import (
 	"golang.org/x/term"
 )
 
-// Exit codes follow `terraform plan -detailed-exitcode`.
+// Exit codes follow `terraform plan -detailed-exitcode`, plus one for a plan nobody may apply.
 const (
 	exitOK      = 0 // success, no changes
 	exitError   = 1 // an error, or an input runmedic cannot act on
-	exitChanges = 2 // success, the plan has changes (replay: the policy sets differ)
+	exitChanges = 2 // success, the plan has changes and may be applied (replay: the policy sets differ)
+	exitRefused = 3 // success, the plan has changes that will not be applied (guard refusal, shadow mode)
 )
 
 // env is what a command may touch of the process: its streams and arguments. Commands never

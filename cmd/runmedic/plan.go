@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/runmedic/runmedic/internal/plan"
 	"github.com/runmedic/runmedic/internal/policy"
@@ -17,7 +18,8 @@ func runPlan(ctx context.Context, e env, args []string) int {
 		"Decide what runmedic would do for an incident and print the plan. Nothing is changed.\n"+
 			"--incident takes the notification JSON as Cloud Monitoring sends it (raw, a Pub/Sub push\n"+
 			"body, or a CloudEvent); its incident and target replace the snapshot's.\n\n"+
-			"Exit codes: 0 no changes, 2 the plan has changes, 1 error.")
+			"Exit codes: 0 no changes, 2 the plan has changes and may be applied, 3 the plan has changes\n"+
+			"that will not be applied (the guard refused them, or shadow mode), 1 error.")
 	var (
 		pf                         policyFlags
 		incident, snapFile, output string
@@ -65,7 +67,10 @@ func runPlan(ctx context.Context, e env, args []string) int {
 	if err != nil {
 		return fail(e, err)
 	}
-	opts := plan.TextOptions{Color: e.stdoutIsTerminal && !noColor && e.getenv("NO_COLOR") == ""}
+	opts := plan.TextOptions{
+		Color:        e.stdoutIsTerminal && !noColor && e.getenv("NO_COLOR") == "",
+		ApplyCommand: applyCommand(incident, service, pf),
+	}
 	var steps []policy.Step
 	if explain {
 		if _, steps, err = eng.Explain(ctx, policy.Input{Snapshot: s, Signals: out.Signals}); err != nil {
@@ -84,10 +89,42 @@ func runPlan(ctx context.Context, e env, args []string) int {
 	if err != nil {
 		return fail(e, err)
 	}
-	if len(out.Plan.Changes) > 0 {
-		return exitChanges
+	return planExit(out.Plan)
+}
+
+// planExit is plan's exit code: 0 nothing to change, 2 changes to apply, 3 changes that will not
+// be applied, so a script can tell "apply this" from "a person must look".
+func planExit(p plan.Plan) int {
+	switch {
+	case !p.HasChanges():
+		return exitOK
+	case !p.Applyable:
+		return exitRefused
 	}
-	return exitOK
+	return exitChanges
+}
+
+// applyCommand is the command that applies this plan, for the line an applyable plan ends with.
+func applyCommand(incident, service string, pf policyFlags) string {
+	args := []string{"runmedic", "apply", "--incident", shellQuote(incident), "--live"}
+	if service != "" {
+		args = append(args, "--service", shellQuote(service))
+	}
+	if pf.policiesDir != "" {
+		args = append(args, "--policies", shellQuote(pf.policiesDir))
+	}
+	if pf.configFile != "" {
+		args = append(args, "--config", shellQuote(pf.configFile))
+	}
+	return strings.Join(args, " ")
+}
+
+// shellQuote quotes s for a POSIX shell when it holds anything but safe characters.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:@,+") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // jsonExplanation is the "explain" key of `plan --explain -o json`: the signals the policies saw

@@ -1,0 +1,63 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestPlanExitCodes: a script tells "apply this" (2) from "a person must look" (3).
+func TestPlanExitCodes(t *testing.T) {
+	tests := []struct {
+		scenario string
+		code     int
+		want     string
+	}{
+		{"insufficient-memory", exitChanges, "To apply: runmedic apply --incident ../../tests/scenarios/insufficient-memory/incident.json --live"},
+		{"cooldown", exitRefused, "This plan will not be applied: the guard refused it (cooldown)."},
+		{"shadow-mode", exitRefused, "This plan will not be applied: "},
+		{"memory-at-ceiling", exitOK, "Escalate: runmedic will page "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.scenario, func(t *testing.T) {
+			dir := filepath.Join("..", "..", "tests", "scenarios", tt.scenario)
+			args := []string{"plan", "--incident", filepath.Join(dir, "incident.json"), "--snapshot", filepath.Join(dir, "snapshot.json")}
+			if _, err := os.Stat(filepath.Join(dir, "config.yaml")); err == nil {
+				args = append(args, "--config", filepath.Join(dir, "config.yaml"))
+			}
+			code, out, errOut := runCLI(t, nil, args...)
+			if code != tt.code {
+				t.Fatalf("runmedic %v = exit %d, want %d\n%s%s", args, code, tt.code, out, errOut)
+			}
+			if !strings.Contains(out, tt.want) {
+				t.Errorf("runmedic %v output lacks %q:\n%s", args, tt.want, out)
+			}
+			if tt.code != exitChanges && strings.Contains(out, "To apply:") {
+				t.Errorf("runmedic %v tells how to apply a plan that will not be applied:\n%s", args, out)
+			}
+		})
+	}
+}
+
+// TestApplyShowsProgress: while Cloud Run's operation runs, apply says it is still working.
+func TestApplyShowsProgress(t *testing.T) {
+	srv, _, vars := liveFakes(t, "insufficient-memory")
+	srv.SetOperationPolls(2)
+	defer func(d time.Duration) { applyProgressEvery = d }(applyProgressEvery)
+	applyProgressEvery = 100 * time.Millisecond
+	incident := filepath.Join("..", "..", "tests", "scenarios", "insufficient-memory", "incident.json")
+	code, out, errOut := runCLI(t, vars, "apply", "--incident", incident, "--live", "--auto-approve")
+	if code != exitOK {
+		t.Fatalf("apply = exit %d, want 0\n%s%s", code, out, errOut)
+	}
+	for _, want := range []string{"Applying to projects/aiprod-484120/locations/europe-west1/services/aiprod-api: UpdateService", "  still applying (", "  done in ", "Apply complete! 1 changed."} {
+		if !strings.Contains(out, want) {
+			t.Errorf("apply output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "To apply:") {
+		t.Errorf("apply tells how to apply:\n%s", out)
+	}
+}
