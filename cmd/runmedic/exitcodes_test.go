@@ -61,3 +61,28 @@ func TestApplyShowsProgress(t *testing.T) {
 		t.Errorf("apply tells how to apply:\n%s", out)
 	}
 }
+
+// TestLiveCommandsNameTheirEndpoints: every live command says once which API answers it.
+func TestLiveCommandsNameTheirEndpoints(t *testing.T) {
+	_, snap, vars := liveFakes(t, "insufficient-memory")
+	incident := filepath.Join("..", "..", "tests", "scenarios", "insufficient-memory", "incident.json")
+	for _, args := range [][]string{
+		{"plan", "--incident", incident, "--live"},
+		{"snapshot", "--service", snap.Target.Name()},
+		{"apply", "--incident", incident, "--live", "--auto-approve"},
+	} {
+		_, _, errOut := runCLI(t, vars, args...)
+		for _, want := range []string{
+			"Cloud Run   API: " + vars["RUNMEDIC_RUN_ENDPOINT"] + " (local fake, RUNMEDIC_RUN_ENDPOINT)\n",
+			"Monitoring  API: " + vars["RUNMEDIC_MONITORING_ENDPOINT"] + " (local fake, RUNMEDIC_MONITORING_ENDPOINT)\n",
+		} {
+			if n := strings.Count(errOut, want); n != 1 {
+				t.Errorf("runmedic %v stderr has %q %d times, want once:\n%s", args[0], want, n, errOut)
+			}
+		}
+	}
+	var b strings.Builder
+	if real := printEndpoints(&b, func(string) string { return "" }); !real || !strings.Contains(b.String(), "run.googleapis.com (Google, as the Application Default Credentials identity)") {
+		t.Errorf("printEndpoints without fakes = %v, %q; want Google's endpoints, reported as real", real, b.String())
+	}
+}
