@@ -25,6 +25,8 @@ const (
 	exitError   = 1 // an error, or an input runmedic cannot act on
 	exitChanges = 2 // success, the plan has changes and may be applied (replay: the policy sets differ)
 	exitRefused = 3 // success, the plan has changes that will not be applied (guard refusal, shadow mode)
+	// exitInterrupted is what a shell reports for a command ended by Ctrl-C (128 + SIGINT).
+	exitInterrupted = 130
 )
 
 // env is what a command may touch of the process: its streams and arguments. Commands never
