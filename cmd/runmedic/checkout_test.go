@@ -1,6 +1,8 @@
 package main
 
 import (
+	"encoding/json"
+	"encoding/xml"
 	"os"
 	"path/filepath"
 	"strings"
@@ -34,7 +36,7 @@ func newCheckout(t *testing.T) string {
 	for _, f := range []string{"policies/oom.rego", "policies/oom_test.rego", "policies/data/config.yaml"} {
 		write(f, read(f))
 	}
-	write("policies/checkout_test.rego", []byte("package runmedic.oom_test\n\ntest_only_in_the_checkout if true\n"))
+	write("policies/checkout_test.rego", []byte("package runmedic.oom_test\n\ntest_only_in_the_checkout := true\n"))
 	for _, sc := range []string{"insufficient-memory", "regression-rollback"} {
 		for _, f := range []string{"incident.json", "snapshot.json", "plan.golden", "plan.json.golden"} {
 			rel := filepath.Join("tests", "scenarios", sc, f)
@@ -145,7 +147,7 @@ func TestTestCoverageAndThreshold(t *testing.T) {
 	if err := os.WriteFile(filepath.Join("policies", "extra.rego"), []byte(untested), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join("policies", "extra_test.rego"), []byte("package runmedic.oom_test\n\ntest_nothing if true\n"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join("policies", "extra_test.rego"), []byte("package runmedic.oom_test\n\ntest_nothing := true\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
@@ -189,5 +191,68 @@ func TestTestCoverageAndThreshold(t *testing.T) {
 	code, out, _ := runCLI(t, nil, "test", "--scenarios", "")
 	if code != exitError || !strings.Contains(out, "extra.rego has no extra_test.rego beside it") {
 		t.Errorf("runmedic test without extra_test.rego = exit %d, want 1 naming the missing test file\n%s", code, out)
+	}
+}
+
+// TestTestChecksAndReports: the checks run for any policy directory, and CI reads the results as
+// JSON or JUnit XML.
+func TestTestChecksAndReports(t *testing.T) {
+	root := newCheckout(t)
+	t.Chdir(root)
+	typo := "package runmedic.oom\n\nhigh if input.signals.memroy_now > 0.9\n"
+	if err := os.WriteFile(filepath.Join("policies", "typo.rego"), []byte(typo), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join("policies", "typo_test.rego"), []byte("package runmedic.oom_test\n\ntest_typo := true\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const finding = "typo.rego:3: schema: rego_type_error: undefined ref: input.signals.memroy_now"
+
+	code, out, _ := runCLI(t, nil, "test")
+	if code != exitError || !strings.Contains(out, "FAIL  "+finding) {
+		t.Errorf("runmedic test with a misspelt signal = exit %d, want 1 naming %q\n%s", code, finding, out)
+	}
+
+	code, out, errOut := runCLI(t, nil, "test", "-o", "json")
+	var res struct {
+		Policies string `json:"policies"`
+		Checks   []struct {
+			Check, File string
+			Line        int
+		} `json:"checks"`
+		Rego struct {
+			Tests []json.RawMessage `json:"tests"`
+		} `json:"rego"`
+		ScenarioResults []struct{ Name, Outcome string } `json:"scenario_results"`
+		Passed          bool                             `json:"passed"`
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("runmedic test -o json is not JSON: %v\n%s", err, out)
+	}
+	if code != exitError || res.Passed || len(res.Checks) != 1 || res.Checks[0].Check != "schema" || res.Checks[0].Line != 3 ||
+		len(res.Rego.Tests) == 0 || len(res.ScenarioResults) != 2 || res.ScenarioResults[0].Outcome != "pass" {
+		t.Errorf("runmedic test -o json = exit %d, %+v; want exit 1, one schema finding at line 3, the Rego tests and 2 passing scenarios", code, res)
+	}
+	if !strings.Contains(errOut, "Policies:  ./policies") {
+		t.Errorf("runmedic test -o json stderr lacks the policy set:\n%s", errOut)
+	}
+
+	code, out, _ = runCLI(t, nil, "test", "-o", "junit")
+	var suites struct {
+		Suites []struct {
+			Name     string `xml:"name,attr"`
+			Tests    int    `xml:"tests,attr"`
+			Failures int    `xml:"failures,attr"`
+		} `xml:"testsuite"`
+	}
+	if err := xml.Unmarshal([]byte(out), &suites); err != nil {
+		t.Fatalf("runmedic test -o junit is not XML: %v\n%s", err, out)
+	}
+	got := map[string][2]int{}
+	for _, s := range suites.Suites {
+		got[s.Name] = [2]int{s.Tests, s.Failures}
+	}
+	if code != exitError || got["runmedic.checks"] != [2]int{1, 1} || got["runmedic.scenarios"] != [2]int{2, 0} || got["runmedic.rego"][0] < 30 {
+		t.Errorf("runmedic test -o junit = exit %d, suites (tests, failures) %v; want checks 1/1, scenarios 2/0, every Rego test", code, got)
 	}
 }
