@@ -162,3 +162,28 @@ func TestReplaySaysWhichSideIsWhich(t *testing.T) {
 		}
 	}
 }
+
+func TestPlanExplainText(t *testing.T) {
+	args := []string{"plan", "--incident", imIncident, "--snapshot", imSnapshot, "--explain"}
+	_, out, _ := runCLI(t, nil, args...)
+	for _, want := range []string{
+		"decision, branches in priority order (the first that holds wins):",
+		"not taken: count(acted_on_incident) > 0  (0 > 0)",
+		`not taken: diagnosis == "regression"  ("insufficient_memory" == "regression")`,
+		"else := raise_memory_decision if {\n",
+		"^ this branch decided",
+		`diagnosis = "insufficient_memory"   # Diagnosis`,
+		"constants and functions hidden; --explain-all shows them",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("plan --explain lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "min_rising_minutes = 15") {
+		t.Errorf("plan --explain shows a constant:\n%s", out)
+	}
+	_, all, _ := runCLI(t, nil, "plan", "--incident", imIncident, "--snapshot", imSnapshot, "--explain-all")
+	if !strings.Contains(all, "min_rising_minutes = 15") {
+		t.Errorf("plan --explain-all hides the constants:\n%s", all)
+	}
+}

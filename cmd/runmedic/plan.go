@@ -31,7 +31,8 @@ func runPlan(ctx context.Context, e env, args []string) int {
 	fs.BoolVar(&live, "live", false, "read the live service and its metrics instead of a snapshot (read-only)")
 	fs.StringVar(&service, "service", "", "with --live: projects/P/locations/L/services/S to read instead of the incident's")
 	fs.StringVar(&output, "o", "text", "output format: text or json")
-	fs.BoolVar(&explain, "explain", false, "also print the signals and the policy rules that produced the decision")
+	fs.BoolVar(&explain, "explain", false, "also print the signals, why each branch of the decision above the winner did not fire, and the rules that held")
+	explainAll := fs.Bool("explain-all", false, "with --explain: also list the constants and functions that held")
 	fs.BoolVar(&noColor, "no-color", false, "never colour the output")
 	pf.register(fs)
 	if code, ok := parseFlags(e, fs, args); !ok {
@@ -71,18 +72,17 @@ func runPlan(ctx context.Context, e env, args []string) int {
 		Color:        e.stdoutIsTerminal && !noColor && e.getenv("NO_COLOR") == "",
 		ApplyCommand: applyCommand(incident, service, pf),
 	}
-	var steps []policy.Step
+	explain = explain || *explainAll
+	var ex policy.Explanation
 	if explain {
-		if _, steps, err = eng.Explain(ctx, policy.Input{Snapshot: s, Signals: out.Signals}); err != nil {
+		if _, ex, err = eng.ExplainDecision(ctx, policy.Input{Snapshot: s, Signals: out.Signals}); err != nil {
 			return fail(e, err)
 		}
 		opts.Signals = &out.Signals
-		for _, st := range steps {
-			opts.Explain = append(opts.Explain, st.String())
-		}
+		opts.Explain = explainLines(ex, *explainAll)
 	}
 	if output == "json" && explain {
-		err = plan.RenderJSONExplained(e.stdout, out.Plan, jsonExplanation{Signals: out.Signals, Steps: steps})
+		err = plan.RenderJSONExplained(e.stdout, out.Plan, jsonExplanation{Signals: out.Signals, Branches: ex.Branches, Steps: ex.Steps})
 	} else {
 		err = render(e, out.Plan, output, opts)
 	}
@@ -130,8 +130,45 @@ func shellQuote(s string) string {
 // jsonExplanation is the "explain" key of `plan --explain -o json`: the signals the policies saw
 // and the rules that held, in evaluation order.
 type jsonExplanation struct {
-	Signals signals.Signals `json:"signals"`
-	Steps   []policy.Step   `json:"steps"`
+	Signals  signals.Signals `json:"signals"`
+	Branches []policy.Branch `json:"branches"`
+	Steps    []policy.Step   `json:"steps"`
+}
+
+// explainLines is the Explain section: the decision's branches in priority order, each above the
+// winner with the condition that failed, the winner with its source line, then the rules that
+// held with their METADATA titles (constants and functions only with all).
+func explainLines(ex policy.Explanation, all bool) []string {
+	var out []string
+	if len(ex.Branches) > 0 {
+		out = append(out, "decision, branches in priority order (the first that holds wins):")
+		for _, b := range ex.Branches {
+			where := fmt.Sprintf("%s:%d", b.File, b.Line)
+			if b.Held {
+				out = append(out, fmt.Sprintf("  %-11s %s", where, b.Head), fmt.Sprintf("  %-11s ^ this branch decided", ""))
+				break
+			}
+			out = append(out, fmt.Sprintf("  %-11s %s", where, b.Head), fmt.Sprintf("  %-11s   not taken: %s", "", b.Why))
+		}
+	}
+	hidden := 0
+	var held []string
+	for _, st := range ex.Steps {
+		if st.Helper && !all {
+			hidden++
+			continue
+		}
+		line := "  " + st.String()
+		if st.Title != "" {
+			line += "   # " + st.Title
+		}
+		held = append(held, line)
+	}
+	head := "rules that held:"
+	if hidden > 0 {
+		head = fmt.Sprintf("rules that held (%d constants and functions hidden; --explain-all shows them):", hidden)
+	}
+	return append(append(out, head), held...)
 }
 
 func render(e env, p plan.Plan, output string, opts plan.TextOptions) error {
