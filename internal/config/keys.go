@@ -186,3 +186,59 @@ func find(n *yaml.Node, path []string) *yaml.Node {
 	}
 	return nil
 }
+
+// checkPolicyKeys refuses a key under policy: that the policy set did not declare, and a value of
+// another JSON type than the declared default's: a typo must not pass as a new key.
+func checkPolicyKeys(src []byte, declared, got map[string]any) error {
+	var doc yaml.Node
+	if yaml.Unmarshal(src, &doc) != nil || len(doc.Content) == 0 {
+		return nil
+	}
+	section := find(doc.Content[0], []string{"policy"})
+	if section == nil || section.Kind != yaml.MappingNode {
+		return nil
+	}
+	known := make([]string, 0, len(declared))
+	for k := range declared {
+		known = append(known, k)
+	}
+	sort.Strings(known)
+	for i := 0; i+1 < len(section.Content); i += 2 {
+		k := section.Content[i]
+		want, ok := declared[k.Value]
+		if !ok {
+			msg := fmt.Sprintf("config: unknown key policy.%s (line %d, column %d)", k.Value, k.Line, k.Column)
+			if s := closest(k.Value, known); s != "" {
+				msg += fmt.Sprintf(": did you mean %s?", s)
+			} else if len(known) > 0 {
+				msg += ": the policy set declares " + strings.Join(known, ", ")
+			}
+			return fmt.Errorf("%s; a policy set declares its keys, with defaults, under policy: in its data/config.yaml", msg)
+		}
+		if jsonKind(got[k.Value]) != jsonKind(want) {
+			v := section.Content[i+1]
+			return fmt.Errorf("config: policy.%s (line %d, column %d): want a %s like the declared default, got a %s",
+				k.Value, v.Line, v.Column, jsonKind(want), jsonKind(got[k.Value]))
+		}
+	}
+	return nil
+}
+
+// jsonKind names the JSON type of a decoded value.
+func jsonKind(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case bool:
+		return "boolean"
+	case float64, json.Number:
+		return "number"
+	case string:
+		return "string"
+	case []any:
+		return "list"
+	case map[string]any:
+		return "mapping"
+	}
+	return fmt.Sprintf("%T", v)
+}
