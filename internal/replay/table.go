@@ -138,11 +138,19 @@ func (t table) text(b *strings.Builder) {
 
 func runes(s string) int { return utf8.RuneCountInString(s) }
 
-// truncate cuts s to n runes, the last one an ellipsis.
+// truncate cuts s to n runes with an ellipsis. A cell that ends in "; verdict" (the guard of a
+// before or after cell) keeps that ending and is cut in the middle instead: the verdict is what
+// a comparison is read for.
 func truncate(s string, n int) string {
 	r := []rune(s)
 	if len(r) <= n {
 		return s
+	}
+	if i := strings.LastIndex(s, "; "); i >= 0 {
+		tail := []rune(s[i:])
+		if len(tail) <= n-minColumn {
+			return string(r[:n-len(tail)-1]) + "…" + string(tail)
+		}
 	}
 	return string(r[:n-1]) + "…"
 }

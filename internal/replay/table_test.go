@@ -47,3 +47,19 @@ func TestTextFitsTheWidth(t *testing.T) {
 		t.Errorf("a table that fits says it was cut:\n%s", narrow.String())
 	}
 }
+
+func TestTruncateKeepsTheVerdict(t *testing.T) {
+	for _, tt := range []struct {
+		s    string
+		n    int
+		want string
+	}{
+		{"raise_memory (insufficient_memory): template.memory 2Gi -> 4Gi; refused: policy", 40, "raise_memory (insuffic…; refused: policy"},
+		{"abcdefghij", 5, "abcd…"},
+		{"short", 10, "short"},
+	} {
+		if got := truncate(tt.s, tt.n); got != tt.want || utf8.RuneCountInString(got) > tt.n {
+			t.Errorf("truncate(%q, %d) = %q, want %q", tt.s, tt.n, got, tt.want)
+		}
+	}
+}
