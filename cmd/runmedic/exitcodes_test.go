@@ -86,3 +86,16 @@ func TestLiveCommandsNameTheirEndpoints(t *testing.T) {
 		t.Errorf("printEndpoints without fakes = %v, %q; want Google's endpoints, reported as real", real, b.String())
 	}
 }
+
+// TestApplyRefusedPlan: apply of a plan the guard refuses changes nothing and exits 3.
+func TestApplyRefusedPlan(t *testing.T) {
+	srv, snap, vars := liveFakes(t, "cooldown")
+	incident := filepath.Join("..", "..", "tests", "scenarios", "cooldown", "incident.json")
+	code, out, errOut := runCLI(t, vars, "apply", "--incident", incident, "--live", "--auto-approve")
+	if code != exitRefused || !strings.Contains(errOut, "Not applied: refused by cooldown: ") || !strings.Contains(out, "This plan will not be applied") {
+		t.Errorf("apply of a refused plan = exit %d, want %d saying why\nstdout:\n%s\nstderr:\n%s", code, exitRefused, out, errOut)
+	}
+	if n := srv.UpdateCount(snap.Target.Name()); n != 0 {
+		t.Errorf("apply of a refused plan issued %d updates, want 0", n)
+	}
+}
