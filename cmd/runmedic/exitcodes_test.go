@@ -99,3 +99,16 @@ func TestApplyRefusedPlan(t *testing.T) {
 		t.Errorf("apply of a refused plan issued %d updates, want 0", n)
 	}
 }
+
+func TestProgramName(t *testing.T) {
+	for argv0, want := range map[string]string{
+		"./runmedic":   "./runmedic",
+		"bin/runmedic": "bin/runmedic",
+		"runmedic":     "runmedic",
+		filepath.Join(os.TempDir(), "go-build1", "exe", "runmedic"): "runmedic", // go run
+	} {
+		if got := programName(argv0); got != want {
+			t.Errorf("programName(%q) = %q, want %q", argv0, got, want)
+		}
+	}
+}

@@ -37,6 +37,9 @@ type env struct {
 	getenv         func(string) string
 	// stdoutIsTerminal decides colour and whether apply may ask for confirmation.
 	stdoutIsTerminal, stdinIsTerminal bool
+	// program is how the user ran runmedic ("./runmedic", "bin/runmedic"), for the commands
+	// runmedic suggests; "" is "runmedic".
+	program string
 }
 
 type command struct {
@@ -61,6 +64,7 @@ func main() {
 	code := run(ctx, env{
 		stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv,
 		stdoutIsTerminal: isTerminal(os.Stdout), stdinIsTerminal: isTerminal(os.Stdin),
+		program: programName(os.Args[0]),
 	}, os.Args[1:])
 	stop()
 	os.Exit(code)
@@ -138,6 +142,15 @@ func fail(e env, err error) int {
 	msg := strings.ReplaceAll(err.Error(), "\n", " ")
 	fmt.Fprintf(e.stderr, "Error: %s\n", msg)
 	return exitError
+}
+
+// programName is argv[0] when it is a path ("./runmedic"), so a suggested command can be pasted
+// as it is; a name found on PATH is just "runmedic".
+func programName(argv0 string) string {
+	if strings.Contains(argv0, "/") && !strings.HasPrefix(argv0, os.TempDir()) {
+		return argv0
+	}
+	return "runmedic"
 }
 
 // isTerminal reports whether f is a terminal. A character device is not enough: /dev/null is

@@ -70,7 +70,7 @@ func runPlan(ctx context.Context, e env, args []string) int {
 	}
 	opts := plan.TextOptions{
 		Color:        e.stdoutIsTerminal && !noColor && e.getenv("NO_COLOR") == "",
-		ApplyCommand: applyCommand(incident, service, pf),
+		ApplyCommand: applyCommand(e.program, incident, service, pf),
 	}
 	explain = explain || *explainAll
 	var ex policy.Explanation
@@ -105,8 +105,11 @@ func planExit(p plan.Plan) int {
 }
 
 // applyCommand is the command that applies this plan, for the line an applyable plan ends with.
-func applyCommand(incident, service string, pf policyFlags) string {
-	args := []string{"runmedic", "apply", "--incident", shellQuote(incident), "--live"}
+func applyCommand(program, incident, service string, pf policyFlags) string {
+	if program == "" {
+		program = "runmedic"
+	}
+	args := []string{shellQuote(program), "apply", "--incident", shellQuote(incident), "--live"}
 	if service != "" {
 		args = append(args, "--service", shellQuote(service))
 	}
