@@ -97,6 +97,7 @@ func RenderText(w io.Writer, p Plan, opts TextOptions) error {
 	for _, w := range p.Warnings {
 		fmt.Fprintf(&b, "\n%s %s\n", c.paint(ansiYellow, "Warning:"), w)
 	}
+	writeLinks(&b, c, p.Links)
 	writeVerdict(&b, c, p.Guard)
 	if esc := escalation(p); esc != "" {
 		b.WriteString("\n" + c.bold("Escalate:") + " " + esc + "\n")
@@ -112,7 +113,6 @@ func RenderText(w io.Writer, p Plan, opts TextOptions) error {
 		}
 		fmt.Fprintf(&b, "\nTo apply: %s   (re-reads the live service, shows this plan again and asks for yes)\n", cmd)
 	}
-	writeLinks(&b, c, p.Links)
 	_, err := io.WriteString(w, b.String())
 	return err
 }
