@@ -274,6 +274,9 @@ attach_dead_letter() {
 }
 
 deploy_terraform() {
+  if [[ ! -f "$ROOT/infra/terraform.tfvars" && -z "$var_file" ]]; then
+    printf 'deploy.sh: warning: infra/terraform.tfvars is missing and no --var-file was given: terraform apply will stop on the unset variables (project_id, region, managed_services); copy infra/terraform.tfvars.example to infra/terraform.tfvars and fill it in\n' >&2
+  fi
   # Flags given on this command line win over the var file: -var comes after -var-file.
   local args=(-input=false)
   [[ -z "$var_file" ]] || args+=("-var-file=$var_file")

@@ -36,8 +36,12 @@ func TestScenarios(t *testing.T) {
 				t.Fatal(err)
 			}
 			if *update {
-				if err := scenario.WriteGoldens(sc, got); err != nil {
+				written, err := scenario.WriteGoldens(sc, got)
+				if err != nil {
 					t.Fatal(err)
+				}
+				for _, f := range written {
+					t.Logf("rewrote %s", f)
 				}
 				return
 			}
@@ -46,6 +50,10 @@ func TestScenarios(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, m := range mm {
+				if m.Missing {
+					t.Errorf("%s is missing: run go test ./tests -update to write it", m.File)
+					continue
+				}
 				t.Errorf("%s differs (-want +got):\n%s", m.File, cmp.Diff(string(m.Want), string(m.Got)))
 			}
 			if res.Err == nil {

@@ -6,7 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
+	"time"
 
+	"github.com/runmedic/runmedic/internal/audit"
 	"github.com/runmedic/runmedic/internal/cloudrun"
 	"github.com/runmedic/runmedic/internal/plan"
 	"github.com/runmedic/runmedic/internal/remediate"
@@ -17,7 +20,9 @@ func runApply(ctx context.Context, e env, args []string) int {
 	fs := newFlags(e, "apply", "--incident F --live [--auto-approve] [flags]",
 		"Plan an incident against the live service, show the plan, ask for `yes`, and apply it through\n"+
 			"the same guard as the Cloud Function, recording runmedic's state on the service. The plan\n"+
-			"applied is exactly the plan shown: if the service changes in between, nothing is applied.")
+			"applied is exactly the plan shown: if the service changes in between, nothing is applied.\n\n"+
+			"Exit codes: 0 applied or nothing to change, 3 the plan will not be applied (the guard refused\n"+
+			"it, or shadow mode), 1 error or not confirmed.")
 	var (
 		pf                         policyFlags
 		incident, service          string
@@ -59,7 +64,7 @@ func runApply(ctx context.Context, e env, args []string) int {
 // prints what happened.
 func confirmAndExecute(ctx context.Context, e env, r *remediate.Remediator, run *remediate.Run, autoApprove, noColor bool) int {
 	p := run.Outcome.Plan
-	opts := plan.TextOptions{Color: e.stdoutIsTerminal && !noColor && e.getenv("NO_COLOR") == ""}
+	opts := plan.TextOptions{Color: e.stdoutIsTerminal && !noColor && e.getenv("NO_COLOR") == "", Applying: true}
 	if err := plan.RenderText(e.stdout, p, opts); err != nil {
 		return fail(e, err)
 	}
@@ -73,7 +78,8 @@ func confirmAndExecute(ctx context.Context, e env, r *remediate.Remediator, run 
 	case len(p.Changes) == 0:
 		return exitOK
 	case !p.Applyable:
-		return fail(e, fmt.Errorf("the plan is not applyable: %s", notApplyable(p)))
+		fmt.Fprintf(e.stderr, "Not applied: %s\n", notApplyable(p))
+		return exitRefused
 	case !autoApprove:
 		if !e.stdinIsTerminal {
 			return fail(e, errors.New("stdin is not a terminal: pass --auto-approve to apply without asking"))
@@ -85,7 +91,7 @@ func confirmAndExecute(ctx context.Context, e env, r *remediate.Remediator, run 
 			return exitError
 		}
 	}
-	ev, err := r.Execute(ctx, run)
+	ev, err := executeWithProgress(ctx, e, r, run, applyProgressEvery)
 	if errors.Is(err, cloudrun.ErrConflict) {
 		return fail(e, errors.New("the service changed since the plan was made; nothing was applied; run apply again"))
 	}
@@ -103,6 +109,40 @@ func confirmAndExecute(ctx context.Context, e env, r *remediate.Remediator, run 
 		fmt.Fprintf(e.stdout, "  traffic:      %s\n", describeTraffic(obs.Service.Traffic))
 	}
 	return exitOK
+}
+
+// applyProgressEvery is how often apply says it is still waiting for Cloud Run.
+var applyProgressEvery = 5 * time.Second
+
+// executeWithProgress executes the run, saying what it is doing and, every interval while Cloud
+// Run's operation runs, how long it has been: a rollout takes tens of seconds, and silence at
+// 3 a.m. reads as a hang.
+func executeWithProgress(ctx context.Context, e env, r *remediate.Remediator, run *remediate.Run, interval time.Duration) (audit.Event, error) {
+	fmt.Fprintf(e.stdout, "\nApplying to %s: UpdateService, then waiting for the new revision to be Ready…\n", run.Outcome.Plan.Target)
+	start := time.Now()
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		tick := time.NewTicker(interval)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+				fmt.Fprintf(e.stdout, "  still applying (%s elapsed)\n", time.Since(start).Round(time.Second))
+			}
+		}
+	}()
+	ev, err := r.Execute(ctx, run)
+	close(done)
+	wg.Wait()
+	if err == nil {
+		fmt.Fprintf(e.stdout, "  done in %s\n", time.Since(start).Round(100*time.Millisecond))
+	}
+	return ev, err
 }
 
 // notApplyable says why a plan with changes cannot be applied.

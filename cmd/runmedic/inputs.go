@@ -18,16 +18,39 @@ type policyFlags struct {
 }
 
 func (p *policyFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&p.policiesDir, "policies", "", "directory of Rego policies to use instead of the bundled ones")
+	fs.StringVar(&p.policiesDir, "policies", "", "directory of Rego policies to use instead of the bundled ones (\"builtin\": the set compiled into this binary)")
 	fs.StringVar(&p.configFile, "config", "", "YAML file merged over the default config (policies/data/config.yaml)")
 }
 
 // policyFS is the policy set: --policies DIR, or the bundled policies.
 func (p policyFlags) policyFS() fs.FS {
-	if p.policiesDir != "" {
-		return os.DirFS(p.policiesDir)
+	if p.builtin() {
+		return policies.FS
 	}
-	return policies.FS
+	return os.DirFS(p.policiesDir)
+}
+
+func (p policyFlags) builtin() bool {
+	return p.policiesDir == "" || p.policiesDir == builtinPolicies
+}
+
+// describe names the policy set for the line test and replay print before their results.
+func (p policyFlags) describe() string {
+	if p.builtin() {
+		return "built in (compiled into this binary)"
+	}
+	return shortPath(p.policiesDir)
+}
+
+// defaultToCheckout makes the checkout's policies/ the set when --policies was not given, as a
+// policy author editing them expects; outside a checkout the built-in set stays the default.
+func (p *policyFlags) defaultToCheckout() {
+	if p.policiesDir != "" {
+		return
+	}
+	if cwd, err := os.Getwd(); err == nil {
+		p.policiesDir = checkoutPolicies(cwd)
+	}
 }
 
 // runner returns a scenario runner over the policy set. Its base config is what the function
@@ -35,7 +58,7 @@ func (p policyFlags) policyFS() fs.FS {
 // the policy directory's own data/config.yaml, then --config. A scenario's own config.yaml merges
 // last.
 func (p policyFlags) runner() (*scenario.Runner, error) {
-	if p.policiesDir != "" {
+	if !p.builtin() {
 		if st, err := os.Stat(p.policiesDir); err != nil || !st.IsDir() {
 			return nil, fmt.Errorf("policy directory %s: not a directory", p.policiesDir)
 		}

@@ -33,7 +33,7 @@ func liveRemediator(ctx context.Context, e env, pf policyFlags, overlay []byte, 
 	if err != nil {
 		return nil, nil, err
 	}
-	cs, err := clients.New(ctx, e.getenv, clients.Options{Topics: topics})
+	cs, err := newClients(ctx, e, clients.Options{Topics: topics})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -81,7 +81,7 @@ func livePlan(ctx context.Context, e env, sc scenario.Scenario, service string, 
 	if err != nil {
 		return snapshot.Snapshot{}, remediate.Outcome{}, err
 	}
-	cs, err := clients.New(ctx, e.getenv, clients.Options{})
+	cs, err := newClients(ctx, e, clients.Options{})
 	if err != nil {
 		return snapshot.Snapshot{}, remediate.Outcome{}, err
 	}

@@ -15,13 +15,18 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+
+	"golang.org/x/term"
 )
 
-// Exit codes follow `terraform plan -detailed-exitcode`.
+// Exit codes follow `terraform plan -detailed-exitcode`, plus one for a plan nobody may apply.
 const (
 	exitOK      = 0 // success, no changes
 	exitError   = 1 // an error, or an input runmedic cannot act on
-	exitChanges = 2 // success, the plan has changes (replay: the policy sets differ)
+	exitChanges = 2 // success, the plan has changes and may be applied (replay: the policy sets differ)
+	exitRefused = 3 // success, the plan has changes that will not be applied (guard refusal, shadow mode)
+	// exitInterrupted is what a shell reports for a command ended by Ctrl-C (128 + SIGINT).
+	exitInterrupted = 130
 )
 
 // env is what a command may touch of the process: its streams and arguments. Commands never
@@ -32,6 +37,9 @@ type env struct {
 	getenv         func(string) string
 	// stdoutIsTerminal decides colour and whether apply may ask for confirmation.
 	stdoutIsTerminal, stdinIsTerminal bool
+	// program is how the user ran runmedic ("./runmedic", "bin/runmedic"), for the commands
+	// runmedic suggests; "" is "runmedic".
+	program string
 }
 
 type command struct {
@@ -56,6 +64,7 @@ func main() {
 	code := run(ctx, env{
 		stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv,
 		stdoutIsTerminal: isTerminal(os.Stdout), stdinIsTerminal: isTerminal(os.Stdin),
+		program: programName(os.Args[0]),
 	}, os.Args[1:])
 	stop()
 	os.Exit(code)
@@ -135,7 +144,17 @@ func fail(e env, err error) int {
 	return exitError
 }
 
+// programName is argv[0] when it is a path ("./runmedic"), so a suggested command can be pasted
+// as it is; a name found on PATH is just "runmedic".
+func programName(argv0 string) string {
+	if strings.Contains(argv0, "/") && !strings.HasPrefix(argv0, os.TempDir()) {
+		return argv0
+	}
+	return "runmedic"
+}
+
+// isTerminal reports whether f is a terminal. A character device is not enough: /dev/null is
+// one, and apply must not prompt on it.
 func isTerminal(f *os.File) bool {
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+	return term.IsTerminal(int(f.Fd()))
 }

@@ -25,7 +25,7 @@ func printPreviews(w io.Writer, ps []remediate.Preview) error {
 		if p.Input.Kind == message.Changed {
 			ev = message.Change(p.Input)
 		}
-		js, err := indent(ev)
+		js, err := indentJSON(ev)
 		if err != nil {
 			return fmt.Errorf("encode pagerduty event: %w", err)
 		}
@@ -54,7 +54,7 @@ func printReceived(w io.Writer, rec *sinktest.Recorder) error {
 		if err := json.Unmarshal(e.Raw, &pretty); err != nil {
 			return fmt.Errorf("pagerduty event: %w", err)
 		}
-		js, err := indent(pretty)
+		js, err := indentJSON(pretty)
 		if err != nil {
 			return fmt.Errorf("pagerduty event: %w", err)
 		}
@@ -77,8 +77,8 @@ func printReceived(w io.Writer, rec *sinktest.Recorder) error {
 	return nil
 }
 
-// indent is v as indented JSON with URLs left readable (no \u0026 for &).
-func indent(v any) ([]byte, error) {
+// indentJSON is v as indented JSON with URLs left readable (no \u0026 for &).
+func indentJSON(v any) ([]byte, error) {
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/runmedic/runmedic/internal/replay"
@@ -18,7 +19,10 @@ func runReplay(ctx context.Context, e env, args []string) int {
 			"table: scenario, diagnosis, action, change, guard. With --against POLICYDIR, decide them\n"+
 			"with both policy sets and list only the scenarios that differ, before and after.\n"+
 			"With --history FILE, score the decisions recorded in shadow mode (audit events, JSON lines).\n\n"+
-			"Exit codes: 0 done (with --against: nothing differs), 2 the policy sets differ, 1 error.")
+			"Without --against the policies are --policies, else the checkout's policies/ (the built-in set\n"+
+			"outside a checkout); with it, the base is --policies, else the set built into this binary.\n\n"+
+			"Exit codes: 0 done (with --against: nothing differs), 2 the policy sets differ, 1 an error or\n"+
+			"a scenario the policy failed to decide.")
 	var (
 		pf              policyFlags
 		against, output string
@@ -27,7 +31,7 @@ func runReplay(ctx context.Context, e env, args []string) int {
 		within          time.Duration
 	)
 	pf.register(fs)
-	fs.StringVar(&against, "against", "", "policy directory to compare with the base set (--policies or the bundled one)")
+	fs.StringVar(&against, "against", "", "policy directory to compare with the base set (--policies, else the set built into this binary)")
 	fs.StringVar(&output, "o", "text", "output format: text, json, csv or markdown")
 	fs.BoolVar(&explain, "explain", false, "also record the signals and the rules that held for each scenario")
 	fs.StringVar(&history, "history", "", "audit events (JSON lines) whose shadow-mode decisions to score")
@@ -57,21 +61,34 @@ func runReplay(ctx context.Context, e env, args []string) int {
 		}
 		scs = append(scs, found...)
 	}
-	base, err := replayRunner(pf.policiesDir, pf.configFile)
+	if against == "" {
+		pf.defaultToCheckout()
+	}
+	base, err := checkedRunner(ctx, pf.policiesDir, pf.configFile)
 	if err != nil {
 		return fail(e, err)
 	}
+	var other *scenario.Runner
+	if against != "" {
+		if other, err = checkedRunner(ctx, against, pf.configFile); err != nil {
+			return fail(e, fmt.Errorf("--against %s: %w", against, err))
+		}
+		fmt.Fprintf(e.stderr, "Before:    %s\nAfter:     %s (--against)\n", pf.describe(), policyFlags{policiesDir: against}.describe())
+	} else {
+		fmt.Fprintf(e.stderr, "Policies:  %s\n", pf.describe())
+	}
+	fmt.Fprintf(e.stderr, "Scenarios: %s\n", strings.Join(shortPaths(dirs), " "))
 	opts := replay.Options{Explain: explain}
 	rows := replay.Decide(ctx, base, scs, opts)
 	if against == "" {
 		if err := replay.WriteRows(e.stdout, rows, format); err != nil {
 			return fail(e, err)
 		}
+		if n := policyErrors(rows); n > 0 {
+			fmt.Fprintf(e.stderr, "Error: the policies failed to decide %d of %d scenarios (the error column says why)\n", n, len(rows))
+			return exitError
+		}
 		return exitOK
-	}
-	other, err := replayRunner(against, pf.configFile)
-	if err != nil {
-		return fail(e, fmt.Errorf("--against: %w", err))
 	}
 	cmp := replay.Compare(rows, replay.Decide(ctx, other, scs, opts))
 	if err := replay.WriteComparison(e.stdout, cmp, format); err != nil {
@@ -98,10 +115,36 @@ func parseInterspersed(e env, fs *flag.FlagSet, args []string) (positional []str
 	}
 }
 
-// replayRunner is a scenario runner over the policy set in dir ("" for the bundled one), with the
-// same config as every other command (policyFlags.runner).
-func replayRunner(dir, configFile string) (*scenario.Runner, error) {
-	return policyFlags{policiesDir: dir, configFile: configFile}.runner()
+// checkedRunner is a scenario runner over the policy set in dir ("" for the bundled one), with the
+// same config as every other command (policyFlags.runner), whose policies are known to compile:
+// a broken set is one error, not a table in which every scenario differs.
+func checkedRunner(ctx context.Context, dir, configFile string) (*scenario.Runner, error) {
+	r, err := policyFlags{policiesDir: dir, configFile: configFile}.runner()
+	if err != nil {
+		return nil, err
+	}
+	if _, _, err := r.Engine(ctx, nil); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+func policyErrors(rows []replay.Row) int {
+	n := 0
+	for _, r := range rows {
+		if r.PolicyError {
+			n++
+		}
+	}
+	return n
+}
+
+func shortPaths(paths []string) []string {
+	out := make([]string, len(paths))
+	for i, p := range paths {
+		out[i] = shortPath(p)
+	}
+	return out
 }
 
 func scoreHistory(e env, path string, within time.Duration, f replay.Format) int {

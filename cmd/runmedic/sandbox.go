@@ -70,6 +70,12 @@ func runSandbox(ctx context.Context, e env, args []string) int {
 		return code
 	}
 	if err := sandbox(ctx, e, *dir); err != nil {
+		if ctx.Err() != nil {
+			// Ctrl-C: what failed is only the interruption itself (the emulator's start-up
+			// log included), so say so quietly and exit as a shell does on SIGINT.
+			fmt.Fprintln(e.stderr, "Interrupted; everything the sandbox started is stopped.")
+			return exitInterrupted
+		}
 		return fail(e, err)
 	}
 	return exitOK

@@ -1,8 +1,12 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"errors"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -33,6 +37,44 @@ func TestSandbox(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("sandbox output lacks %q; output:\n%s", want, out)
 		}
+	}
+}
+
+// TestSandboxInterrupted: Ctrl-C while the emulator starts exits 130 with one quiet line, not the
+// emulator's log.
+func TestSandboxInterrupted(t *testing.T) {
+	cmd, _, _ := helperCommand(t, nil, "sandbox", "--scenario", filepath.Join("..", "..", "tests", "scenarios", "insufficient-memory"))
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = w
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	var stderr strings.Builder
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		stderr.WriteString(sc.Text() + "\n")
+		if strings.HasPrefix(sc.Text(), "Starting the Pub/Sub emulator") {
+			break
+		}
+	}
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	for sc.Scan() {
+		stderr.WriteString(sc.Text() + "\n")
+	}
+	err = cmd.Wait()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != exitInterrupted {
+		t.Fatalf("sandbox after Ctrl-C: %v, want exit %d; stderr:\n%s", err, exitInterrupted, stderr.String())
+	}
+	want := "Starting the Pub/Sub emulator…\nInterrupted; everything the sandbox started is stopped.\n"
+	if stderr.String() != want {
+		t.Errorf("sandbox after Ctrl-C: stderr = %q, want exactly %q", stderr.String(), want)
 	}
 }
 

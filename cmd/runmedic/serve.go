@@ -31,6 +31,10 @@ func runServe(ctx context.Context, e env, args []string) int {
 	if err != nil {
 		return fail(e, err)
 	}
+	if printEndpoints(e.stderr, e.getenv) {
+		fmt.Fprintf(e.stderr, "Warning: without %s and %s this acts on real projects as the Application Default Credentials identity: every alert it receives can change a live service.\n",
+			clients.EnvRunEndpoint, clients.EnvMonitoringEndpoint)
+	}
 	fmt.Fprintf(e.stderr, "Serving function %s on %s\n  Pub/Sub push endpoint: %s/projects/PROJECT/topics/TOPIC\n  CloudEvents:           %s/\n",
 		function.EntryPoint, url, url, url)
 	select {

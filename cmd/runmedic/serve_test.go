@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/base64"
@@ -134,9 +135,51 @@ func TestServeRemediatesPushedAlert(t *testing.T) {
 	if !strings.Contains(stderr.String(), "Stopped.") {
 		t.Errorf("stderr = %q, want it to say Stopped.", stderr)
 	}
+	if want := "Cloud Run   API: " + run.Addr() + " (local fake"; strings.Count(stderr.String(), want) != 1 || strings.Contains(stderr.String(), "Warning:") {
+		t.Errorf("stderr = %q, want %q once and no warning", stderr, want)
+	}
 	if conn, err := net.Dial("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port))); err == nil {
 		conn.Close()
 		t.Errorf("port %d still accepts connections after serve stopped", port)
+	}
+}
+
+// TestServeWarnsWithoutEndpoints: served without fakes, the function acts on real projects.
+func TestServeWarnsWithoutEndpoints(t *testing.T) {
+	port := freePort(t)
+	cmd, _, _ := helperCommand(t, []string{
+		clients.EnvRunEndpoint + "=", clients.EnvMonitoringEndpoint + "=", clients.EnvAuditTopic + "=", clients.EnvNotifyTopic + "=",
+	}, "serve", "--port", strconv.Itoa(port))
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = w
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	var stderr strings.Builder
+	sc := bufio.NewScanner(r)
+	for sc.Scan() && !strings.HasPrefix(sc.Text(), "Serving function") {
+		stderr.WriteString(sc.Text() + "\n")
+	}
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	for sc.Scan() {
+		stderr.WriteString(sc.Text() + "\n")
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("serve after Ctrl-C: %v; stderr:\n%s", err, stderr.String())
+	}
+	for _, want := range []string{
+		"Cloud Run   API: run.googleapis.com (Google, as the Application Default Credentials identity)",
+		"Warning: without RUNMEDIC_RUN_ENDPOINT and RUNMEDIC_MONITORING_ENDPOINT this acts on real projects as the Application Default Credentials identity",
+	} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("serve without endpoints: stderr lacks %q:\n%s", want, stderr.String())
+		}
 	}
 }
 

@@ -49,7 +49,7 @@ func runSnapshot(ctx context.Context, e env, args []string) int {
 	if a.Target.Service == "" {
 		return fail(e, fmt.Errorf("--service is required without --incident"))
 	}
-	cs, err := clients.New(ctx, e.getenv, clients.Options{})
+	cs, err := newClients(ctx, e, clients.Options{})
 	if err != nil {
 		return fail(e, err)
 	}

@@ -14,8 +14,11 @@ package alert
 import (
 	"bytes"
 	"errors"
+	"fmt"
+	"strings"
 	"time"
 
+	"github.com/runmedic/runmedic/internal/jsonpos"
 	"github.com/runmedic/runmedic/internal/snapshot"
 )
 
@@ -117,10 +120,35 @@ func Decode(raw []byte) (Alert, error) {
 	}
 	a, err := decodeNotification(body)
 	if err != nil {
+		if d.Wrapper == WrapperNone {
+			return Alert{}, withPosition(body, err)
+		}
 		return Alert{}, err
 	}
 	a.Delivery = d
 	return a, nil
+}
+
+// withPosition adds to a malformed-field error the line and column of the field's key in body,
+// so the file a person wrote by hand points at what to fix.
+func withPosition(body []byte, err error) error {
+	if !errors.Is(err, ErrMalformed) {
+		return err
+	}
+	_, rest, _ := strings.Cut(err.Error(), ErrMalformed.Error()+": ")
+	path, _, found := strings.Cut(rest, ":")
+	if !found || strings.ContainsAny(path, " \"") {
+		return err
+	}
+	key := path[strings.LastIndex(path, ".")+1:]
+	if i := strings.Index(key, "["); i >= 0 {
+		key = key[:i]
+	}
+	off, ok := jsonpos.KeyOffset(body, key)
+	if !ok || key == "" {
+		return err
+	}
+	return fmt.Errorf("%w (%s)", err, jsonpos.WhereOffset(body, off))
 }
 
 // DecodeMessageData reads the data of a Pub/Sub message (already base64-decoded, as

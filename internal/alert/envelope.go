@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/runmedic/runmedic/internal/jsonpos"
 )
 
 // wirePubSub is a Pub/Sub push body or a MessagePublishedData, read leniently: only message.data
@@ -177,6 +179,9 @@ func decodeObject(what string, raw []byte, v any) error {
 		var ute *json.UnmarshalTypeError
 		if errors.As(err, &ute) {
 			return fmt.Errorf("%s is a JSON %s, want an object", what, ute.Value)
+		}
+		if where := jsonpos.Where(raw, err); where != "" {
+			return fmt.Errorf("%s is not JSON: %s: %w", what, where, err)
 		}
 		return fmt.Errorf("%s is not JSON: %w", what, err)
 	}

@@ -20,6 +20,10 @@ type Config struct {
 	Recipients map[string]Recipient `json:"recipients,omitempty"`
 	// Freeze are the windows in which runmedic changes nothing and notifies instead.
 	Freeze []FreezeWindow `json:"freeze,omitempty"`
+	// Policy holds keys a policy set declares for itself (data.runmedic.config.policy): the
+	// set's own data/config.yaml declares each with its default value, and a later config may
+	// set only declared keys, to a value of the same JSON type (see ParsePolicySet).
+	Policy map[string]any `json:"policy,omitempty"`
 }
 
 // Defaults are the runbook's numbers. Every field has a value in the bundled config.yaml.

@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"maps"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -27,7 +28,7 @@ func Default() (Config, error) {
 	if err != nil {
 		return Config{}, fmt.Errorf("read bundled config: %w", err)
 	}
-	c, err := Parse(b, Config{})
+	c, err := ParsePolicySet(b, Config{})
 	if err != nil {
 		return Config{}, fmt.Errorf("bundled config %s: %w", DefaultPath, err)
 	}
@@ -37,8 +38,22 @@ func Default() (Config, error) {
 // Parse merges the YAML document src over base and validates the result. Objects merge key by
 // key (a partial file changes only what it names); lists replace the base list whole; a key
 // runmedic does not know is an error naming it, so a typo never silently keeps a default.
-// base is never modified.
+// base is never modified. Under policy:, only keys base declares may be set, each to a value of
+// the declared JSON type.
 func Parse(src []byte, base Config) (Config, error) {
+	return parse(src, base, false)
+}
+
+// ParsePolicySet is Parse for a policy set's own data/config.yaml, which may also declare new
+// keys under policy: (its default value gives each key's type).
+func ParsePolicySet(src []byte, base Config) (Config, error) {
+	return parse(src, base, true)
+}
+
+func parse(src []byte, base Config, declare bool) (Config, error) {
+	if err := checkKeys(src, reflect.TypeFor[Config]()); err != nil {
+		return Config{}, err
+	}
 	js, err := yaml.YAMLToJSONStrict(src)
 	if err != nil {
 		// The YAML library's messages span lines; one line reads better in a log.
@@ -52,11 +67,12 @@ func Parse(src []byte, base Config) (Config, error) {
 	c.Defaults.Escalation = nil
 	c.Freeze = nil
 	c.Recipients = maps.Clone(base.Recipients) // recipients merge by name; one named is replaced whole
+	c.Policy = maps.Clone(base.Policy)         // decoding merges into the map: never into base's
 	if t := bytes.TrimSpace(js); len(t) > 0 && !bytes.Equal(t, []byte("null")) {
 		dec := json.NewDecoder(bytes.NewReader(js))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&c); err != nil {
-			return Config{}, fmt.Errorf("config: %s", decodeMessage(err))
+			return Config{}, fmt.Errorf("config: %s%s", decodeMessage(err), typeErrorPosition(src, err))
 		}
 		if dec.More() {
 			return Config{}, errors.New("config: more than one document")
@@ -76,6 +92,11 @@ func Parse(src []byte, base Config) (Config, error) {
 	}
 	if c.Defaults.Escalation == nil {
 		c.Defaults.Escalation = slices.Clone(base.Defaults.Escalation)
+	}
+	if !declare {
+		if err := checkPolicyKeys(src, base.Policy, c.Policy); err != nil {
+			return Config{}, err
+		}
 	}
 	if err := c.Validate(); err != nil {
 		return Config{}, err
@@ -187,7 +208,7 @@ func ForPolicies(policySet fs.FS, overlay []byte, overlayName string) (Config, e
 	b, err := fs.ReadFile(policySet, DefaultPath)
 	switch {
 	case err == nil:
-		if cfg, err = Parse(b, cfg); err != nil {
+		if cfg, err = ParsePolicySet(b, cfg); err != nil {
 			return Config{}, fmt.Errorf("policies %s: %w", DefaultPath, err)
 		}
 	case !errors.Is(err, fs.ErrNotExist):

@@ -99,8 +99,10 @@ func TestParseRejects(t *testing.T) {
 	tests := []struct {
 		name, yaml, want string
 	}{
-		{"unknown top-level key", "default:\n  mode: shadow\n", `unknown key "default"`},
-		{"unknown nested key", "defaults:\n  cooldwn: 5m\n", `unknown key "cooldwn"`},
+		{"unknown top-level key", "default:\n  mode: shadow\n", `unknown key default (line 1, column 1): did you mean defaults?`},
+		{"unknown nested key", "defaults:\n  cooldwn: 5m\n", `unknown key defaults.cooldwn (line 2, column 3): did you mean cooldown?`},
+		{"unknown key in a list", "defaults:\n  escalation:\n    - after: 5m\n      notfy: a\n", `unknown key defaults.escalation[0].notfy (line 4, column 7): did you mean notify?`},
+		{"unknown key nothing like a known one", "defaults:\n  colour: red\n", `unknown key defaults.colour (line 2, column 3): known keys here are cooldown,`},
 		{"duplicate key", "defaults:\n  mode: shadow\n  mode: enforce\n", "key \"mode\" already set"},
 		{"bad mode", "defaults:\n  mode: yolo\n", `defaults.mode: "yolo" is neither "enforce" nor "shadow"`},
 		{"bad duration", "defaults:\n  cooldown: soon\n", `duration "soon"`},
@@ -122,7 +124,8 @@ func TestParseRejects(t *testing.T) {
 		{"service without project", "services:\n  - {location: l, service: s}\n", "services[0].project: empty"},
 		{"service without name", "services:\n  - {project: p, location: l}\n", "services[0].service: empty"},
 		{"service with a bad mode", "services:\n  - {project: p, location: l, service: s, mode: paused}\n", `services[0].mode: "paused" is neither`},
-		{"yaml 1.1 boolean as a mode", "services:\n  - {project: p, location: l, service: s, mode: off}\n", "services.mode: want string, got bool"},
+		{"yaml 1.1 boolean as a mode", "services:\n  - {project: p, location: l, service: s, mode: off}\n", "services.mode: want string, got bool (line 2, column 49)"},
+		{"wrong type has a position", "defaults:\n  max_actions_per_day: many\n", "(line 2, column 24)"},
 		{"not a mapping", "- a\n- b\n", "config: "},
 		{"not yaml", "defaults: [\n", "config: "},
 	}

@@ -57,6 +57,9 @@ func Build(s snapshot.Snapshot, sig signals.Signals, d decision.Decision, cfg co
 		p.Changes = changes
 	}
 	p.Notifications = notifications(s, sig, d, cfg)
+	links := LinksFor(s)
+	p.Links = &links
+	p.Memory = memoryWindow(s)
 	if len(p.Changes) > 0 {
 		p.Verification = &Verification{After: FormatDuration(cfg.VerifyAfter.Duration), Below: cfg.VerifyBelow, Revert: cfg.RevertOnFailedVerification}
 		p.Warnings = driftWarnings(s, p.Changes)

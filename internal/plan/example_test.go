@@ -49,4 +49,6 @@ func ExampleRenderText() {
 	// Guard: allowed, mode enforce
 	//
 	// Plan: 1 to change.
+	//
+	// To apply: runmedic apply --incident INCIDENT.json --live   (re-reads the live service, shows this plan again and asks for yes)
 }

@@ -13,12 +13,24 @@ import (
 // notifications, refusals and evidence, so consumers need no null checks. HTML characters are not
 // escaped: reasons and evidence stay readable ("->", "<", "&").
 func RenderJSON(w io.Writer, p Plan) error {
-	p = normalized(p)
+	return encodeJSON(w, p.Target, normalized(p))
+}
+
+// RenderJSONExplained writes p as RenderJSON does with one more key, "explain", holding
+// explanation (the signals and the rules that held, for `plan --explain -o json`).
+func RenderJSONExplained(w io.Writer, p Plan, explanation any) error {
+	return encodeJSON(w, p.Target, struct {
+		Plan
+		Explain any `json:"explain"`
+	}{normalized(p), explanation})
+}
+
+func encodeJSON(w io.Writer, target string, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
-	if err := enc.Encode(p); err != nil {
-		return fmt.Errorf("encode plan for %s: %w", p.Target, err)
+	if err := enc.Encode(v); err != nil {
+		return fmt.Errorf("encode plan for %s: %w", target, err)
 	}
 	return nil
 }

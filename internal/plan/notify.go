@@ -51,7 +51,7 @@ func ladder(s snapshot.Snapshot, sig signals.Signals, d decision.Decision, cfg c
 	if s.Incident.State == snapshot.StateClosed || d.PagesNobody() {
 		return out
 	}
-	facts := describe(sig, d)
+	facts := describe(s, sig, d)
 	type timed struct {
 		after time.Duration
 		n     Notification
@@ -89,17 +89,48 @@ func ladder(s snapshot.Snapshot, sig signals.Signals, d decision.Decision, cfg c
 	return out
 }
 
-// describe is the one-line context a person paged needs: the diagnosis and where memory stands.
-func describe(sig signals.Signals, d decision.Decision) string {
+// describe is the one-line context a person paged needs: the diagnosis and where memory stands,
+// as a share of the limit it was measured under.
+func describe(s snapshot.Snapshot, sig signals.Signals, d decision.Decision) string {
 	var b strings.Builder
 	b.WriteString(string(d.Diagnosis))
 	if sig.HasMemoryData {
 		fmt.Fprintf(&b, ", memory at %.0f%%", sig.MemoryNow*100)
-		if sig.MemoryLimitMiB > 0 {
-			fmt.Fprintf(&b, " of %s", quantity.FormatMemory(sig.MemoryLimitMiB))
+		if lim := measuredUnder(s, sig.MemoryLimitMiB); lim > 0 {
+			fmt.Fprintf(&b, " of %s", quantity.FormatMemory(lim))
 		}
 	}
 	return b.String()
+}
+
+// measuredUnder is the memory limit the newest memory point was measured under. It is the live
+// limit unless the serving template's revision is newer than that point (a raise landed after
+// it): then it is the limit of the newest revision created by then, so "93 % of 2Gi" is not
+// told as "93 % of 4Gi".
+func measuredUnder(s snapshot.Snapshot, live int64) int64 {
+	pts := s.Metrics.MemoryUtilization
+	if len(pts) == 0 {
+		return live
+	}
+	at := pts[len(pts)-1].At
+	var current, before *snapshot.Revision
+	for i := range s.Revisions {
+		r := &s.Revisions[i]
+		if r.Name == s.Service.LatestCreatedRevision {
+			current = r
+		}
+		if !r.CreatedAt.After(at) && r.Memory != "" && (before == nil || r.CreatedAt.After(before.CreatedAt)) {
+			before = r
+		}
+	}
+	if current == nil || !current.CreatedAt.After(at) || before == nil {
+		return live
+	}
+	mib, err := quantity.ParseMemory(before.Memory)
+	if err != nil {
+		return live
+	}
+	return mib
 }
 
 func policyName(d decision.Decision) string {

@@ -24,6 +24,9 @@ type Plan struct {
 	Guard         Verdict           `json:"guard"`
 	Applyable     bool              `json:"applyable"` // guard allowed, mode enforce, changes present
 	Etag          string            `json:"etag"`      // the service etag the plan was made against
+	Links         *Links            `json:"links,omitempty"`
+	// Memory is the memory graph over the snapshot's window, drawn by the text view only.
+	Memory *MemoryWindow `json:"-"`
 }
 
 // Verification is the runbook's check after a change: memory p99 must stay below Below for

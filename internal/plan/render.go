@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/runmedic/runmedic/internal/config"
+	"github.com/runmedic/runmedic/internal/decision"
 	"github.com/runmedic/runmedic/internal/signals"
 )
 
@@ -18,6 +19,10 @@ type TextOptions struct {
 	Signals *signals.Signals
 	// Explain are the evaluation steps --explain prints, one line each, in order.
 	Explain []string
+	// ApplyCommand is the command an applyable plan ends with ("To apply: …"); empty for the
+	// generic form. Apply itself sets Applying to leave it out.
+	ApplyCommand string
+	Applying     bool
 }
 
 // ANSI sequences, used only when TextOptions.Color is set.
@@ -75,6 +80,7 @@ func RenderText(w io.Writer, p Plan, opts TextOptions) error {
 		}
 	}
 	writeDecision(&b, c, p)
+	writeMemory(&b, c, p.Memory)
 	if p.HasChanges() {
 		b.WriteString("\nrunmedic will perform the following actions:\n\n")
 		writeChanges(&b, c, p)
@@ -91,13 +97,56 @@ func RenderText(w io.Writer, p Plan, opts TextOptions) error {
 	for _, w := range p.Warnings {
 		fmt.Fprintf(&b, "\n%s %s\n", c.paint(ansiYellow, "Warning:"), w)
 	}
+	writeLinks(&b, c, p.Links)
 	writeVerdict(&b, c, p.Guard)
-	b.WriteString("\n" + c.bold(p.Summary()) + "\n")
+	if esc := escalation(p); esc != "" {
+		b.WriteString("\n" + c.bold("Escalate:") + " " + esc + "\n")
+	} else {
+		b.WriteString("\n" + c.bold(p.Summary()) + "\n")
+	}
 	if why := notApplyable(p); why != "" {
 		fmt.Fprintf(&b, "This plan will not be applied: %s.\n", why)
+	} else if p.Applyable && p.HasChanges() && !opts.Applying {
+		cmd := opts.ApplyCommand
+		if cmd == "" {
+			cmd = "runmedic apply --incident INCIDENT.json --live"
+		}
+		fmt.Fprintf(&b, "\nTo apply: %s   (re-reads the live service, shows this plan again and asks for yes)\n", cmd)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// escalation is the last line of an escalate decision that changes nothing: who runmedic pages
+// and when, instead of "No changes", which would read as if all were well. "" for other plans.
+func escalation(p Plan) string {
+	if p.Decision.Action != decision.Escalate || p.HasChanges() {
+		return ""
+	}
+	if len(p.Notifications) == 0 {
+		return "runmedic changes nothing and pages nobody: the incident is closed."
+	}
+	steps := make([]string, 0, len(p.Notifications))
+	for _, n := range p.Notifications {
+		steps = append(steps, fmt.Sprintf("%s at T+%s", n.To, n.After))
+	}
+	first := "page " + steps[0]
+	if len(steps) > 1 {
+		first += ", then " + strings.Join(steps[1:], ", ")
+	}
+	return "runmedic will " + first + " (T is the incident's start). Nothing on the service changes."
+}
+
+func writeLinks(b *strings.Builder, c painter, l *Links) {
+	if l == nil {
+		return
+	}
+	b.WriteString("\n" + c.bold("Links:") + "\n")
+	if l.Incident != "" {
+		fmt.Fprintf(b, "  incident:  %s\n", l.Incident)
+	}
+	fmt.Fprintf(b, "  service:   %s\n", l.Service)
+	fmt.Fprintf(b, "  OOM logs:  %s\n", l.Logs)
 }
 
 func writeDecision(b *strings.Builder, c painter, p Plan) {

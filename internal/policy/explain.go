@@ -22,6 +22,10 @@ type Step struct {
 	Rule  string `json:"rule"`            // the rule's name, e.g. "regression"
 	Head  string `json:"head"`            // the head as written, e.g. "decision := rollback_decision if {"
 	Value string `json:"value,omitempty"` // the value the rule produced, shortened; empty for functions
+	Title string `json:"title,omitempty"` // the rule's METADATA title, when it has one
+	// Helper marks a constant (a rule whose body is empty) or a function: plumbing, which
+	// --explain hides unless asked for everything.
+	Helper bool `json:"helper,omitempty"`
 }
 
 // String is "oom.rego:42 regression = true".
@@ -44,10 +48,67 @@ func (e *Engine) Explain(ctx context.Context, input any) (decision.Decision, []S
 	}
 	t := &stepTracer{pkg: "data." + e.pkg, seen: map[string]bool{}}
 	d, err := e.eval(ctx, v, rego.EvalQueryTracer(t))
-	slices.SortStableFunc(t.steps, func(a, b Step) int {
+	sortSteps(t.steps)
+	return d, t.steps, err
+}
+
+func sortSteps(steps []Step) {
+	slices.SortStableFunc(steps, func(a, b Step) int {
 		return cmp.Or(cmp.Compare(a.File, b.File), cmp.Compare(a.Line, b.Line))
 	})
-	return d, t.steps, err
+}
+
+// title is the METADATA title written right above r (or above the first rule of its else
+// chain's document), "" when there is none.
+func title(r *ast.Rule) string {
+	best, bestRow := "", 0
+	for _, a := range r.Module.Annotations {
+		if a.Title == "" || a.Location == nil || a.Location.Row >= r.Location.Row {
+			continue
+		}
+		end := a.Location.Row + strings.Count(string(a.Location.Text), "\n")
+		if end+1 >= r.Location.Row && a.Location.Row > bestRow {
+			best, bestRow = a.Title, a.Location.Row
+		}
+	}
+	if best == "" {
+		// A rule of a document whose first rule carries the METADATA (else branches, and
+		// rules split across bodies) shares its title.
+		for _, a := range r.Module.Annotations {
+			if a.Title != "" && a.Scope == "document" && a.GetTargetPath().Equal(r.Ref().GroundPrefix()) {
+				return a.Title
+			}
+		}
+		for _, other := range r.Module.Rules {
+			if other != r && other.Location != nil && other.Location.Row < r.Location.Row && other.Head.Ref().Equal(r.Head.Ref()) {
+				return title(other)
+			}
+		}
+	}
+	return best
+}
+
+// isHelper reports whether r is plumbing: a function, or a constant, that is a rule that reads
+// neither the input nor another rule of its package (a number, a config value).
+func isHelper(r *ast.Rule) bool {
+	if len(r.Head.Args) > 0 {
+		return true
+	}
+	pkg := r.Module.Package.Path
+	reads := false
+	visit := func(x any) {
+		ast.WalkRefs(x, func(ref ast.Ref) bool {
+			if ref.HasPrefix(ast.InputRootRef) || ref.HasPrefix(pkg) || ref[0].Value.Compare(ast.InputRootDocument.Value) == 0 {
+				reads = true
+			}
+			return reads
+		})
+	}
+	visit(r.Body)
+	if r.Head.Value != nil {
+		visit(r.Head.Value)
+	}
+	return !reads
 }
 
 // stepTracer records each rule of one package the first time its body exits successfully,
@@ -71,10 +132,12 @@ func (t *stepTracer) TraceEvent(ev topdown.Event) {
 		return
 	}
 	s := Step{
-		File: r.Location.File,
-		Line: r.Location.Row,
-		Rule: r.Head.Ref().String(),
-		Head: headText(r),
+		File:   r.Location.File,
+		Line:   r.Location.Row,
+		Rule:   r.Head.Ref().String(),
+		Head:   headText(r),
+		Title:  title(r),
+		Helper: isHelper(r),
 	}
 	if len(r.Head.Args) == 0 {
 		term := r.Head.Value

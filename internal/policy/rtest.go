@@ -53,6 +53,9 @@ type Report struct {
 	Tests    []TestResult            `json:"tests"`
 	Coverage map[string]FileCoverage `json:"coverage"`
 	Percent  float64                 `json:"percent"` // over all policy files
+	// MissingTests are policy files without a sibling _test.rego: a deleted test file must not
+	// go unnoticed.
+	MissingTests []string `json:"missing_tests,omitempty"`
 }
 
 // Passed reports whether no test failed or errored.
@@ -143,11 +146,16 @@ func Test(ctx context.Context, fsys fs.FS, cfg config.Config, run *regexp.Regexp
 			for _, r := range f.NotCovered {
 				fc.NotCovered = append(fc.NotCovered, [2]int{r.Start.Row, r.End.Row})
 			}
+			fc.NotCovered = mergeRanges(fc.NotCovered)
 		}
 		covered += fc.CoveredLines
 		notCovered += fc.NotCoveredLines
 		rep.Coverage[name] = fc
+		if _, ok := modules[strings.TrimSuffix(name, ".rego")+"_test.rego"]; !ok {
+			rep.MissingTests = append(rep.MissingTests, name)
+		}
 	}
+	sort.Strings(rep.MissingTests)
 	if covered+notCovered > 0 {
 		rep.Percent = 100 * float64(covered) / float64(covered+notCovered)
 	}
@@ -172,4 +180,19 @@ func testResult(r *tester.Result) TestResult {
 		t.Outcome = Skip
 	}
 	return t
+}
+
+// mergeRanges sorts line ranges and merges those that overlap or touch, so each line is listed
+// once (OPA's report can name a line in more than one range).
+func mergeRanges(rs [][2]int) [][2]int {
+	sort.Slice(rs, func(i, j int) bool { return rs[i][0] < rs[j][0] || rs[i][0] == rs[j][0] && rs[i][1] < rs[j][1] })
+	var out [][2]int
+	for _, r := range rs {
+		if n := len(out); n > 0 && r[0] <= out[n-1][1]+1 {
+			out[n-1][1] = max(out[n-1][1], r[1])
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
 }

@@ -55,6 +55,23 @@ func (e *Emulator) CreateTopic(ctx context.Context, id string) error {
 	return nil
 }
 
+// DeleteTopic deletes topic id. The emulator lives as long as the test binary, so tests delete
+// what they create and can run again (-count=2).
+func (e *Emulator) DeleteTopic(ctx context.Context, id string) error {
+	if err := e.client.TopicAdminClient.DeleteTopic(ctx, &pubsubpb.DeleteTopicRequest{Topic: e.TopicName(id)}); err != nil {
+		return fmt.Errorf("delete topic %s: %w", id, err)
+	}
+	return nil
+}
+
+// DeleteSubscription deletes subscription id.
+func (e *Emulator) DeleteSubscription(ctx context.Context, id string) error {
+	if err := e.client.SubscriptionAdminClient.DeleteSubscription(ctx, &pubsubpb.DeleteSubscriptionRequest{Subscription: e.SubscriptionName(id)}); err != nil {
+		return fmt.Errorf("delete subscription %s: %w", id, err)
+	}
+	return nil
+}
+
 // CreatePullSubscription creates subscription id on topic, delivering only to Pull.
 func (e *Emulator) CreatePullSubscription(ctx context.Context, id, topic string) error {
 	return e.createSubscription(ctx, id, topic, nil)

@@ -71,8 +71,15 @@ const maxConflicts = 3
 // ErrPermanent marks a failure that redelivery cannot fix: the function acks it after logging.
 var ErrPermanent = errors.New("permanent")
 
-// permanent wraps err so errors.Is(err, ErrPermanent) holds.
-func permanent(err error) error { return fmt.Errorf("%w: %w", ErrPermanent, err) }
+// permanent wraps err so errors.Is(err, ErrPermanent) holds. The message is err's own: the class
+// steers ack or retry and is no word for the people reading the error.
+func permanent(err error) error { return permanentError{err} }
+
+type permanentError struct{ err error }
+
+func (p permanentError) Error() string        { return p.err.Error() }
+func (p permanentError) Unwrap() error        { return p.err }
+func (p permanentError) Is(target error) bool { return target == ErrPermanent }
 
 // IsPermanent reports whether err must be acked rather than retried.
 func IsPermanent(err error) bool { return errors.Is(err, ErrPermanent) }

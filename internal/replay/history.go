@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/runmedic/runmedic/internal/config"
@@ -205,13 +206,22 @@ func WriteScores(w io.Writer, scores []Score, within time.Duration, f Format) er
 			Summary   string  `json:"summary"`
 		}{append([]Score{}, scores...), ScoreSummary(scores, within)})
 	}
-	t := table{header: []string{"decided_at", "target", "incident", "would_do", "next"}, footer: ScoreSummary(scores, within)}
+	// The text table names the service only (the project and region are in -o json and csv), so
+	// what runmedic would have done has the room.
+	target := func(s Score) string { return s.Target }
+	if f == Text {
+		target = func(s Score) string { return s.Target[strings.LastIndex(s.Target, "/")+1:] }
+	}
+	t := table{header: []string{"decided_at", "service", "incident", "would_do", "next"}, footer: ScoreSummary(scores, within)}
+	if f != Text {
+		t.header[1] = "target"
+	}
 	for _, s := range scores {
 		would := s.Action
 		if s.Change != "" {
 			would += ": " + s.Change
 		}
-		t.rows = append(t.rows, []string{s.DecidedAt.UTC().Format(time.RFC3339), s.Target, s.Incident, would, s.Verdict()})
+		t.rows = append(t.rows, []string{s.DecidedAt.UTC().Format(time.RFC3339), target(s), s.Incident, would, s.Verdict()})
 	}
 	return t.write(w, f)
 }

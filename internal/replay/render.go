@@ -109,13 +109,21 @@ func cell(r Row) string {
 	return s + "; " + r.Guard
 }
 
-// explanation is what --explain prints under a row: the rules that held, then the signals.
+// explanation is what --explain prints under a row: the rules that held (constants and
+// functions left to -o json), then the signals.
 func explanation(r Row) []string {
 	var out []string
 	if len(r.Steps) > 0 {
 		out = append(out, "rules:")
 		for _, s := range r.Steps {
-			out = append(out, "  "+s.String())
+			if s.Helper {
+				continue
+			}
+			line := "  " + s.String()
+			if s.Title != "" {
+				line += "   # " + s.Title
+			}
+			out = append(out, line)
 		}
 	}
 	if r.Signals != nil {

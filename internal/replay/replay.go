@@ -20,15 +20,18 @@ import (
 // Row is one scenario decided: the columns people read, and the plan behind them. A scenario
 // runmedic refuses (an input it cannot act on, a policy error) has Error set and no plan.
 type Row struct {
-	Scenario  string           `json:"scenario"`
-	Diagnosis string           `json:"diagnosis,omitempty"`
-	Action    string           `json:"action,omitempty"`
-	Change    string           `json:"change,omitempty"` // the changes in one line, "" for none
-	Guard     string           `json:"guard,omitempty"`  // "allowed", "refused: cooldown", "shadow"
-	Error     string           `json:"error,omitempty"`  // one line
-	Plan      *plan.Plan       `json:"plan,omitempty"`
-	Signals   *signals.Signals `json:"signals,omitempty"` // with Options.Explain
-	Steps     []policy.Step    `json:"steps,omitempty"`   // with Options.Explain: the rules that held
+	Scenario  string `json:"scenario"`
+	Diagnosis string `json:"diagnosis,omitempty"`
+	Action    string `json:"action,omitempty"`
+	Change    string `json:"change,omitempty"` // the changes in one line, "" for none
+	Guard     string `json:"guard,omitempty"`  // "allowed", "refused: cooldown", "shadow"
+	Error     string `json:"error,omitempty"`  // one line
+	// PolicyError marks an Error that is the policy's fault (an invalid or undefined decision, a
+	// Rego error), not an input runmedic refuses: replay exits 1 on it.
+	PolicyError bool             `json:"policy_error,omitempty"`
+	Plan        *plan.Plan       `json:"plan,omitempty"`
+	Signals     *signals.Signals `json:"signals,omitempty"` // with Options.Explain
+	Steps       []policy.Step    `json:"steps,omitempty"`   // with Options.Explain: the rules that held
 }
 
 // Options choose what Decide records besides the columns.
@@ -53,6 +56,7 @@ func decideOne(ctx context.Context, r *scenario.Runner, sc scenario.Scenario, op
 	row := Row{Scenario: sc.Name}
 	if res.Err != nil {
 		row.Error = oneLine(Locate(ctx, r, res).Error())
+		row.PolicyError = IsPolicyError(res.Err)
 		return row
 	}
 	p := res.Outcome.Plan
@@ -69,6 +73,14 @@ func decideOne(ctx context.Context, r *scenario.Runner, sc scenario.Scenario, op
 		}
 	}
 	return row
+}
+
+// IsPolicyError reports whether err is the policy's fault rather than the input's: a decision Go
+// refuses, no decision at all, or Rego that does not load.
+func IsPolicyError(err error) bool {
+	var bad *policy.InvalidDecisionError
+	var rego *policy.RegoError
+	return errors.As(err, &bad) || errors.As(err, &rego) || errors.Is(err, policy.ErrUndefined)
 }
 
 // Locate adds to an invalid decision the rule that produced it, file:line, so the author knows

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf8"
 )
 
 // Format is an output format of the replay tables.
@@ -56,21 +57,59 @@ func (t table) write(w io.Writer, f Format) error {
 	return err
 }
 
-// text aligns the columns by padding; notes are indented under their row and do not widen it.
+// textWidth is the widest line a text table prints: it fits a terminal, a pull request comment
+// and a log viewer without wrapping. -o json and -o csv keep every value whole.
+const textWidth = 120
+
+// minColumn is the narrowest a column is cut to.
+const minColumn = 10
+
+// text aligns the columns by padding and fits them in textWidth, cutting the widest columns
+// first (a cut cell ends in "…"). A row that ends early (an error) lets its last cell run to
+// textWidth without widening its column. Notes are indented under their row, cut at textWidth.
 func (t table) text(b *strings.Builder) {
-	// The last cell of a row is never padded, so it does not widen its column: a row may end
-	// early with one long cell (an error) without stretching the table.
 	widths := make([]int, len(t.header))
 	for _, r := range append([][]string{t.header}, t.rows...) {
-		for i, c := range r[:len(r)-1] {
-			widths[i] = max(widths[i], len(c))
+		cells := r
+		if len(r) < len(t.header) {
+			cells = r[:len(r)-1]
+		}
+		for i, c := range cells {
+			widths[i] = max(widths[i], runes(c))
 		}
 	}
+	total := func() int {
+		n := 2 * (len(widths) - 1)
+		for _, w := range widths {
+			n += w
+		}
+		return n
+	}
+	for total() > textWidth {
+		widest := 0
+		for i, w := range widths {
+			if w > widths[widest] {
+				widest = i
+			}
+		}
+		if widths[widest] <= minColumn {
+			break
+		}
+		widths[widest]--
+	}
+	cut := false
 	line := func(cells []string) {
 		var l strings.Builder
 		for i, c := range cells {
+			limit := widths[i]
+			if i == len(cells)-1 && len(cells) < len(widths) {
+				limit = max(minColumn, textWidth-runes(l.String()))
+			}
+			if runes(c) > limit {
+				c, cut = truncate(c, limit), true
+			}
 			if i < len(cells)-1 {
-				fmt.Fprintf(&l, "%-*s  ", widths[i], c)
+				fmt.Fprintf(&l, "%s%s  ", c, strings.Repeat(" ", widths[i]-runes(c)))
 			} else {
 				l.WriteString(c)
 			}
@@ -82,6 +121,9 @@ func (t table) text(b *strings.Builder) {
 		line(r)
 		if i < len(t.notes) {
 			for _, n := range t.notes[i] {
+				if runes(n)+4 > textWidth {
+					n, cut = truncate(n, textWidth-4), true
+				}
 				b.WriteString("    " + n + "\n")
 			}
 		}
@@ -89,6 +131,28 @@ func (t table) text(b *strings.Builder) {
 	if t.footer != "" {
 		b.WriteString("\n" + t.footer + "\n")
 	}
+	if cut {
+		fmt.Fprintf(b, "(cells cut to fit %d columns end in …; -o json or -o csv has every value in full)\n", textWidth)
+	}
+}
+
+func runes(s string) int { return utf8.RuneCountInString(s) }
+
+// truncate cuts s to n runes with an ellipsis. A cell that ends in "; verdict" (the guard of a
+// before or after cell) keeps that ending and is cut in the middle instead: the verdict is what
+// a comparison is read for.
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	if i := strings.LastIndex(s, "; "); i >= 0 {
+		tail := []rune(s[i:])
+		if len(tail) <= n-minColumn {
+			return string(r[:n-len(tail)-1]) + "…" + string(tail)
+		}
+	}
+	return string(r[:n-1]) + "…"
 }
 
 func (t table) markdown(b *strings.Builder) {

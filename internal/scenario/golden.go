@@ -33,14 +33,15 @@ func Render(res Result) (Rendered, error) {
 	return Rendered{Text: text.Bytes(), JSON: js.Bytes()}, nil
 }
 
-// Mismatch is a golden file whose content differs from the rendering.
+// Mismatch is a golden file whose content differs from the rendering, or that does not exist.
 type Mismatch struct {
 	File      string
 	Want, Got []byte
+	Missing   bool // no golden file: Want is empty because there is nothing to compare with
 }
 
-// Compare checks r against the scenario's golden files. A missing golden is a mismatch with an
-// empty Want.
+// Compare checks r against the scenario's golden files. A missing golden is a mismatch marked
+// Missing, so it is reported as missing rather than as a diff against nothing.
 func Compare(sc Scenario, r Rendered) ([]Mismatch, error) {
 	var out []Mismatch
 	for _, g := range []struct {
@@ -52,20 +53,26 @@ func Compare(sc Scenario, r Rendered) ([]Mismatch, error) {
 		if err != nil && !os.IsNotExist(err) {
 			return nil, fmt.Errorf("read golden: %w", err)
 		}
-		if !bytes.Equal(want, g.got) {
-			out = append(out, Mismatch{File: path, Want: want, Got: g.got})
+		if err != nil || !bytes.Equal(want, g.got) {
+			out = append(out, Mismatch{File: path, Want: want, Got: g.got, Missing: err != nil})
 		}
 	}
 	return out, nil
 }
 
-// WriteGoldens rewrites the scenario's golden files from r.
-func WriteGoldens(sc Scenario, r Rendered) error {
-	if err := os.WriteFile(filepath.Join(sc.Dir, TextGolden), r.Text, 0o644); err != nil {
-		return fmt.Errorf("write golden: %w", err)
+// WriteGoldens rewrites the scenario's golden files from r and returns the paths whose content
+// changed; a golden that already holds r is left alone, so -update can say what it rewrote.
+func WriteGoldens(sc Scenario, r Rendered) ([]string, error) {
+	mm, err := Compare(sc, r)
+	if err != nil {
+		return nil, err
 	}
-	if err := os.WriteFile(filepath.Join(sc.Dir, JSONGolden), r.JSON, 0o644); err != nil {
-		return fmt.Errorf("write golden: %w", err)
+	var written []string
+	for _, m := range mm {
+		if err := os.WriteFile(m.File, m.Got, 0o644); err != nil {
+			return written, fmt.Errorf("write golden: %w", err)
+		}
+		written = append(written, m.File)
 	}
-	return nil
+	return written, nil
 }

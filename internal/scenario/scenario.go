@@ -6,6 +6,7 @@ package scenario
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -94,6 +95,13 @@ func LoadAll(root string) ([]Scenario, error) {
 // Prepare decodes the scenario's alert and snapshot and puts the alert's incident and target
 // in the snapshot, so one snapshot can be replayed against many alerts.
 func (sc Scenario) Prepare() (snapshot.Snapshot, error) {
+	if isSnapshot(sc.Incident) {
+		if !isSnapshot(sc.Snapshot) {
+			return snapshot.Snapshot{}, fmt.Errorf("the incident and the snapshot are swapped: %s is a snapshot and %s is not; swap --incident and --snapshot",
+				sc.IncidentName, sc.SnapshotName)
+		}
+		return snapshot.Snapshot{}, fmt.Errorf("%s is a snapshot, not a notification: --incident takes the alert as Cloud Monitoring sends it", sc.IncidentName)
+	}
 	a, err := sc.Alert()
 	if err != nil {
 		return snapshot.Snapshot{}, err
@@ -102,8 +110,24 @@ func (sc Scenario) Prepare() (snapshot.Snapshot, error) {
 	if err != nil {
 		return snapshot.Snapshot{}, fmt.Errorf("%s: %w", sc.SnapshotName, err)
 	}
+	if s.Target.Service != "" && s.Target.Name() != a.Target.Name() {
+		// Deciding one service from another's data would plan the wrong change.
+		return snapshot.Snapshot{}, fmt.Errorf("%s is a snapshot of %s, but %s is an incident for %s: give the snapshot of the incident's service",
+			sc.SnapshotName, s.Target.Name(), sc.IncidentName, a.Target.Name())
+	}
 	s.Incident, s.Target = a.Incident, a.Target
 	return s, nil
+}
+
+// isSnapshot reports whether data is a JSON object with captured_at, which every snapshot has
+// and no notification does, so swapped files are named as swapped.
+func isSnapshot(data []byte) bool {
+	var keys map[string]json.RawMessage
+	if json.Unmarshal(data, &keys) != nil {
+		return false
+	}
+	_, ok := keys["captured_at"]
+	return ok
 }
 
 // Alert decodes the scenario's notification.

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/runmedic/runmedic/internal/jsonpos"
 	"github.com/runmedic/runmedic/internal/quantity"
 )
 
@@ -24,12 +25,30 @@ func Load(data []byte) (Snapshot, error) {
 	dec.DisallowUnknownFields()
 	var s Snapshot
 	if err := dec.Decode(&s); err != nil {
-		return Snapshot{}, fmt.Errorf("%w: %s", ErrInvalid, describeJSONError(data, err))
+		msg := describeJSONError(data, err)
+		return Snapshot{}, fmt.Errorf("%w: %s: %s", ErrInvalid, jsonWhere(data, err, msg, dec.InputOffset()), msg)
 	}
 	if err := s.Validate(); err != nil {
 		return Snapshot{}, err
 	}
 	return s, nil
+}
+
+// jsonWhere is the line and column of a decoding error: encoding/json's offset when it has one,
+// else the key the message names, else where the decoder stopped.
+func jsonWhere(data []byte, err error, msg string, stopped int64) string {
+	if where := jsonpos.Where(data, err); where != "" {
+		return where
+	}
+	field, _, _ := strings.Cut(msg, ":")
+	field = strings.Trim(strings.TrimPrefix(field, "unknown field "), `"`)
+	if i := strings.LastIndexAny(field, ".]"); i >= 0 {
+		field = field[i+1:]
+	}
+	if off, ok := jsonpos.KeyOffset(data, field); ok && field != "" {
+		return jsonpos.WhereOffset(data, off)
+	}
+	return jsonpos.WhereOffset(data, stopped)
 }
 
 // describeJSONError turns encoding/json's errors into one line that names the field.

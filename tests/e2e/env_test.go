@@ -95,14 +95,18 @@ func newWorld(t *testing.T, name string) *world {
 
 	id := topicID(t)
 	w.alertTopic, w.auditSub = id+"-alerts", id+"-audit"
+	// Everything a test creates in the shared emulator is deleted when it ends, so the same test
+	// can run again in one process (go test -count=2).
 	for _, topic := range []string{w.alertTopic, id + "-audit", id + "-notify"} {
 		if err := emu.CreateTopic(ctx, topic); err != nil {
 			t.Fatal(err)
 		}
+		t.Cleanup(func() { deleteOrLog(t, "topic", emu.DeleteTopic(context.Background(), topic)) })
 	}
 	if err := emu.CreatePullSubscription(ctx, w.auditSub, id+"-audit"); err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { deleteOrLog(t, "subscription", emu.DeleteSubscription(context.Background(), w.auditSub)) })
 	auditPub, err := audit.NewPublisher(ctx, project, emu.TopicName(id+"-audit"), emu.ClientOptions()...)
 	if err != nil {
 		t.Fatal(err)
@@ -148,12 +152,19 @@ func newWorld(t *testing.T, name string) *world {
 	}
 	t.Cleanup(func() {
 		// Stop the pushes before the route goes: nothing may reach a finished test.
-		emu.Client().SubscriptionAdminClient.DeleteSubscription(context.Background(), &pubsubpb.DeleteSubscriptionRequest{Subscription: sub})
+		deleteOrLog(t, "subscription", emu.DeleteSubscription(context.Background(), id+"-push"))
 		if t.Failed() {
 			t.Logf("function log (last lines):\n%s", w.log.tail(10))
 		}
 	})
 	return w
+}
+
+// deleteOrLog reports a clean-up that failed; the test's own result stands.
+func deleteOrLog(t *testing.T, what string, err error) {
+	if err != nil {
+		t.Errorf("delete %s: %v", what, err)
+	}
 }
 
 // publish publishes data to the test's alert topic and returns the message id.

@@ -103,8 +103,15 @@ func TestReadmeWorkedExample(t *testing.T) {
 		t.Errorf("policies/README.md shows %q, the replay printed:\n%s", summary, replayOut)
 	}
 	// After -update, the copy of the scenarios agrees with the new policies.
-	if out, code := runIn(t, dir, bin, []string{"test", "policies"}); code != 0 {
-		t.Errorf("runmedic test policies after -update: exit %d\n%s", code, out)
+	out, code := runIn(t, dir, bin, []string{"test"})
+	if code != 0 {
+		t.Errorf("runmedic test after -update: exit %d\n%s", code, out)
+	}
+	// The page's commands rely on the defaults: the checkout's policies and scenarios.
+	for _, want := range []string{"Policies:  ./policies", "Scenarios: ./tests/scenarios"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("runmedic test in the copy does not say %q:\n%s", want, out)
+		}
 	}
 }
 
