@@ -9,6 +9,7 @@ import (
 	"github.com/runmedic/runmedic/internal/alert"
 	"github.com/runmedic/runmedic/internal/audit"
 	"github.com/runmedic/runmedic/internal/cloudrun"
+	"github.com/runmedic/runmedic/internal/config"
 	"github.com/runmedic/runmedic/internal/decision"
 	"github.com/runmedic/runmedic/internal/guard"
 	"github.com/runmedic/runmedic/internal/plan"
@@ -48,6 +49,11 @@ func (r *Remediator) Handle(ctx context.Context, a alert.Alert) (audit.Event, er
 		run, err := r.Prepare(ctx, a)
 		if err != nil {
 			return r.failed(ctx, ev, err)
+		}
+		if g := run.Outcome.Plan.Guard; g.Mode == config.ModeOff {
+			// Read only to learn its mode: nothing is changed, sent or written.
+			ev.Step, ev.Outcome, ev.Guard = "guard", audit.Refused, &g
+			return ev.WithID(), r.publishEvent(ctx, ev.WithID())
 		}
 		out, err := r.Execute(ctx, run)
 		if errors.Is(err, cloudrun.ErrConflict) && attempt < maxConflicts {
