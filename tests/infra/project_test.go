@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/hashicorp/hcl/v2/hclparse"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 )
@@ -221,5 +222,50 @@ func TestManagedProjectsCall(t *testing.T) {
 		if _, set := call.Body.Attributes[name]; !hasDefault && !set {
 			t.Errorf("the call does not set the module's required %s", name)
 		}
+	}
+}
+
+// TestReadmeTwoProjects parses the tfvars of the README's two-project layout: every name is a
+// variable of infra/, and each managed project entry has only the fields the variable's type
+// declares.
+func TestReadmeTwoProjects(t *testing.T) {
+	src := readFile(t, filepath.Join("..", "..", "README.md"))
+	_, rest, ok := strings.Cut(src, "<!-- two-projects:start -->")
+	block, _, ok2 := strings.Cut(rest, "<!-- two-projects:end -->")
+	if !ok || !ok2 {
+		t.Fatal("README.md has no two-projects:start/end block")
+	}
+	_, tfvars, _ := strings.Cut(block, "```hcl\n")
+	tfvars, _, _ = strings.Cut(tfvars, "```")
+	f, diags := hclparse.NewParser().ParseHCL([]byte(tfvars), "README.md")
+	if diags.HasErrors() {
+		t.Fatalf("README tfvars: %s", diags.Error())
+	}
+	attrs, diags := f.Body.JustAttributes()
+	if diags.HasErrors() {
+		t.Fatalf("README tfvars: %s", diags.Error())
+	}
+	root := load(t)
+	for name, a := range attrs {
+		if _, ok := root.vars[name]; !ok {
+			t.Errorf("README tfvars sets %s, which infra/ does not declare", name)
+		}
+		if name != "managed_projects" {
+			continue
+		}
+		v, diags := a.Expr.Value(nil)
+		if diags.HasErrors() || v.LengthInt() == 0 {
+			t.Fatalf("managed_projects = %#v (%s), want at least one project", v, diags.Error())
+		}
+		for project, entry := range v.AsValueMap() {
+			for field := range entry.AsValueMap() {
+				if field != "services" && field != "service_accounts" {
+					t.Errorf("managed_projects[%q].%s is not a field of the variable", project, field)
+				}
+			}
+		}
+	}
+	if _, ok := attrs["managed_projects"]; !ok {
+		t.Error("README tfvars does not set managed_projects")
 	}
 }
