@@ -50,9 +50,11 @@ func (r *Remediator) Handle(ctx context.Context, a alert.Alert) (audit.Event, er
 		if err != nil {
 			return r.failed(ctx, ev, err)
 		}
-		if g := run.Outcome.Plan.Guard; g.Mode == config.ModeOff {
-			// Read only to learn its mode: nothing is changed, sent or written.
-			ev.Step, ev.Outcome, ev.Guard = "guard", audit.Refused, &g
+		if run.Outcome.Plan.Guard.Mode == config.ModeOff {
+			// Read only to learn its mode: the decision is recorded, nothing is changed, sent or
+			// written.
+			ev = describe(ev, run.Outcome, run.Snapshot.History)
+			ev.Outcome = audit.Refused
 			return ev.WithID(), r.publishEvent(ctx, ev.WithID())
 		}
 		out, err := r.Execute(ctx, run)
