@@ -66,7 +66,8 @@ type listing struct {
 	ok      bool      // members were ever listed
 }
 
-// Services returns the opted-in services of every "*" rule at now, sorted by name. A location is
+// Services returns the opted-in services of every "*" rule at now, sorted by project,
+// location and name. A location is
 // listed again only when its listing is older than TTL, and, after a failed listing, not before
 // Retry has passed: a failing API is not hammered by every tick. When a location cannot be
 // listed, the services it last had are kept and the error is returned beside the rest; a listing
@@ -103,7 +104,9 @@ func (d *Discoverer) Services(ctx context.Context, now time.Time) ([]Member, err
 		}
 		out = append(out, l.members...)
 	}
-	slices.SortFunc(out, func(a, b Member) int { return cmp.Compare(a.Target.Name(), b.Target.Name()) })
+	slices.SortFunc(out, func(a, b Member) int {
+		return cmp.Or(cmp.Compare(a.Target.Project, b.Target.Project), cmp.Compare(a.Target.Location, b.Target.Location), cmp.Compare(a.Target.Service, b.Target.Service))
+	})
 	return out, errors.Join(errs...)
 }
 
