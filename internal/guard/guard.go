@@ -51,12 +51,12 @@ func Check(p plan.Plan, s snapshot.Snapshot, cfg config.Config, now time.Time) p
 	mode := cfg.ModeFor(s.Target)
 	if _, ok := cfg.Allowed(s.Target); !ok {
 		add(RuleAllowlist, "service %s is not on the allowlist", s.Target.Name())
-	} else if m, why := cfg.ModeOf(s.Target, s.Service.Labels, s.Service.Annotations); m == config.ModeOff {
-		// The live service's mode label narrows what the config allows: off is untouched.
-		mode = m
-		add(RuleAllowlist, "service %s %s", s.Target.Name(), why)
 	} else {
-		mode = m
+		// The live service's mode label narrows what the config allows; off leaves it untouched.
+		var why string
+		if mode, why = cfg.ModeOf(s.Target, s.Service.Labels, s.Service.Annotations); mode == config.ModeOff {
+			add(RuleAllowlist, "service %s %s", s.Target.Name(), why)
+		}
 	}
 	if p.Target != s.Target.Name() {
 		add(RuleTarget, "plan is for %s, the snapshot is of %s", p.Target, s.Target.Name())

@@ -87,3 +87,16 @@ func TestScopeByLabel(t *testing.T) {
 		})
 	}
 }
+
+// TestTickSkipsPatterns checks the verify tick walks the services the config names and never
+// tries to read a "*" rule as if it were a service.
+func TestTickSkipsPatterns(t *testing.T) {
+	e := newEnv(t, "insufficient-memory", []byte("services:\n  - {project: aiprod-484120, location: europe-west1, service: \"*\"}\n  - {project: aiprod-484120, location: europe-west1, service: aiprod-api}\n"))
+	reads := e.run.Calls("GetService")
+	if _, err := e.r.Tick(e.ctx); err != nil {
+		t.Fatalf("Tick: %v, want nil", err)
+	}
+	if n := e.run.Calls("GetService") - reads; n != 1 {
+		t.Errorf("Tick read %d services, want 1: the named one", n)
+	}
+}
