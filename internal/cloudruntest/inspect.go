@@ -70,3 +70,11 @@ func (s *Server) Modify(service string, fn func(*runpb.Service)) error {
 	s.commit(st, next, newRev)
 	return nil
 }
+
+// Calls is the number of calls of method (the short gRPC method name, e.g. "GetService") the
+// fake received, failed ones included: what a caller read, for tests that bound reads.
+func (s *Server) Calls(method string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.calls[method]
+}

@@ -41,6 +41,7 @@ type Server struct {
 	services map[string]*serviceState // by full service name
 	ops      map[string]*operation    // by operation name
 	faults   map[string]*fault        // by short method name, e.g. "UpdateService"
+	calls    map[string]int           // calls received, by short method name
 	polls    int                      // GetOperation calls an update needs before it is done
 }
 
@@ -74,6 +75,7 @@ func StartOn(addr string) (*Server, error) {
 		services: map[string]*serviceState{},
 		ops:      map[string]*operation{},
 		faults:   map[string]*fault{},
+		calls:    map[string]int{},
 	}
 	s.gsrv = grpc.NewServer(grpc.UnaryInterceptor(s.intercept))
 	runpb.RegisterServicesServer(s.gsrv, &servicesServer{s: s})
@@ -145,6 +147,7 @@ func (s *Server) SetRevisionReadyFailure(service string) {
 func (s *Server) intercept(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 	method := path.Base(info.FullMethod)
 	s.mu.Lock()
+	s.calls[method]++
 	f := s.faults[method]
 	if f != nil && f.n > 0 {
 		f.n--

@@ -3,6 +3,8 @@ package cloudruntest
 import (
 	"context"
 	"fmt"
+	"sort"
+	"strconv"
 	"strings"
 
 	"cloud.google.com/go/longrunning/autogen/longrunningpb"
@@ -173,4 +175,44 @@ func condition(typ string, state runpb.Condition_State, msg string, at *timestam
 		c.Severity = runpb.Condition_ERROR
 	}
 	return c
+}
+
+// ListServices returns the services of projects/P/locations/L by name, page_size at a time
+// (all of them when it is 0); page_token is the offset of the first service of the page.
+// Cloud Run refuses the "-" wildcard location, and so does the fake.
+func (f *servicesServer) ListServices(_ context.Context, req *runpb.ListServicesRequest) (*runpb.ListServicesResponse, error) {
+	p := strings.Split(req.GetParent(), "/")
+	if len(p) != 4 || p[0] != "projects" || p[2] != "locations" || p[1] == "" || p[3] == "" || p[3] == "-" {
+		return nil, status.Errorf(codes.InvalidArgument, "parent: %q is not projects/*/locations/* with a named location", req.GetParent())
+	}
+	f.s.mu.Lock()
+	defer f.s.mu.Unlock()
+	prefix := req.GetParent() + "/services/"
+	var names []string
+	for name := range f.s.services {
+		if strings.HasPrefix(name, prefix) {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	start := 0
+	if tok := req.GetPageToken(); tok != "" {
+		n, err := strconv.Atoi(tok)
+		if err != nil || n < 0 || n > len(names) {
+			return nil, status.Errorf(codes.InvalidArgument, "page_token: %q is not valid", tok)
+		}
+		start = n
+	}
+	end := len(names)
+	if n := int(req.GetPageSize()); n > 0 && start+n < end {
+		end = start + n
+	}
+	resp := &runpb.ListServicesResponse{}
+	for _, name := range names[start:end] {
+		resp.Services = append(resp.Services, proto.Clone(f.s.services[name].svc).(*runpb.Service))
+	}
+	if end < len(names) {
+		resp.NextPageToken = strconv.Itoa(end)
+	}
+	return resp, nil
 }

@@ -46,6 +46,9 @@ type Defaults struct {
 const (
 	ModeEnforce = "enforce" // plan, guard, apply
 	ModeShadow  = "shadow"  // plan and record, never apply
+	// ModeOff leaves a service untouched: no change, no page, no state written. A service rule or
+	// the service's own mode label may say it; defaults.mode may not (an empty allowlist does).
+	ModeOff = "off"
 )
 
 // EscalationStep is one row of the runbook's escalation table, timed from the incident's start.
@@ -54,7 +57,9 @@ type EscalationStep struct {
 	Notify string   `json:"notify"`
 }
 
-// ServiceRule admits one service. Mode, when set, overrides the default mode for it.
+// ServiceRule admits one service, or with Service AnyService every service of a project and
+// location that opts in with its mode label. Mode, when set, overrides the default mode for the
+// services it admits.
 type ServiceRule struct {
 	Project  string `json:"project"`
 	Location string `json:"location"`
@@ -62,17 +67,34 @@ type ServiceRule struct {
 	Mode     string `json:"mode,omitempty"`
 }
 
-// Allowed reports whether t is on the allowlist, and the rule that admits it.
+// AnyService in a rule's service admits every service of its project and location that carries
+// the mode label (ModeLabel or ModeAnnotation) with a mode other than off.
+const AnyService = "*"
+
+// Allowed reports whether t is on the allowlist, and the rule that admits it. A rule naming t
+// wins over an AnyService rule of its project and location, whatever their order, so a named
+// rule can give one service of an opted-in project its own mode (or turn it off).
 func (c Config) Allowed(t snapshot.Target) (ServiceRule, bool) {
+	var wild ServiceRule
+	found := false
 	for _, r := range c.Services {
-		if r.Project == t.Project && r.Location == t.Location && r.Service == t.Service {
+		if r.Project != t.Project || r.Location != t.Location {
+			continue
+		}
+		switch r.Service {
+		case t.Service:
 			return r, true
+		case AnyService:
+			if !found {
+				wild, found = r, true
+			}
 		}
 	}
-	return ServiceRule{}, false
+	return wild, found
 }
 
-// ModeFor is the mode in force for t: its rule's mode, else the default.
+// ModeFor is the mode the config gives t: its rule's mode, else the default. The service's own
+// label can only narrow it; see ModeOf.
 func (c Config) ModeFor(t snapshot.Target) string {
 	if r, ok := c.Allowed(t); ok && r.Mode != "" {
 		return r.Mode

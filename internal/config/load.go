@@ -190,8 +190,10 @@ func (c Config) Validate() error {
 			return fmt.Errorf("services[%d].location: empty", i)
 		case s.Service == "":
 			return fmt.Errorf("services[%d].service: empty", i)
-		case s.Mode != "" && s.Mode != ModeEnforce && s.Mode != ModeShadow:
-			return fmt.Errorf("services[%d].mode: %q is neither %q nor %q", i, s.Mode, ModeEnforce, ModeShadow)
+		case s.Project == AnyService || s.Location == AnyService:
+			return fmt.Errorf("services[%d]: %q stands only for a service; name the project and location", i, AnyService)
+		case s.Mode != "" && s.Mode != ModeEnforce && s.Mode != ModeShadow && s.Mode != ModeOff:
+			return fmt.Errorf("services[%d].mode: %q is none of %q, %q, %q", i, s.Mode, ModeEnforce, ModeShadow, ModeOff)
 		}
 	}
 	return nil

@@ -16,7 +16,7 @@ import (
 
 // Rule names, as they appear in plan.Refusal.Rule.
 const (
-	RuleAllowlist = "allowlist" // the service is not on the allowlist
+	RuleAllowlist = "allowlist" // the service is not on the allowlist, or its mode is off
 	RuleTarget    = "target"    // the plan was made for another service than the snapshot's
 	RuleMode      = "mode"      // the mode in force is neither enforce nor shadow
 	RuleCeiling   = "ceiling"   // a change goes above memory_ceiling or cpu_ceiling
@@ -48,14 +48,20 @@ func Check(p plan.Plan, s snapshot.Snapshot, cfg config.Config, now time.Time) p
 	add := func(rule, format string, args ...any) {
 		refusals = append(refusals, plan.Refusal{Rule: rule, Message: fmt.Sprintf(format, args...)})
 	}
+	mode := cfg.ModeFor(s.Target)
 	if _, ok := cfg.Allowed(s.Target); !ok {
 		add(RuleAllowlist, "service %s is not on the allowlist", s.Target.Name())
+	} else {
+		// The live service's mode label narrows what the config allows; off leaves it untouched.
+		var why string
+		if mode, why = cfg.ModeOf(s.Target, s.Service.Labels, s.Service.Annotations); mode == config.ModeOff {
+			add(RuleAllowlist, "service %s %s", s.Target.Name(), why)
+		}
 	}
 	if p.Target != s.Target.Name() {
 		add(RuleTarget, "plan is for %s, the snapshot is of %s", p.Target, s.Target.Name())
 	}
-	mode := cfg.ModeFor(s.Target)
-	if mode != config.ModeEnforce && mode != config.ModeShadow {
+	if mode != config.ModeEnforce && mode != config.ModeShadow && mode != config.ModeOff {
 		add(RuleMode, "mode %q is neither %q nor %q", mode, config.ModeEnforce, config.ModeShadow)
 	}
 	for _, msg := range ceilings(p.Changes, cfg.Defaults) {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/runmedic/runmedic/internal/alert"
 	"github.com/runmedic/runmedic/internal/audit"
+	"github.com/runmedic/runmedic/internal/config"
 	"github.com/runmedic/runmedic/internal/decision"
 	"github.com/runmedic/runmedic/internal/snapshot"
 	"github.com/runmedic/runmedic/internal/state"
@@ -24,6 +25,9 @@ func (r *Remediator) Tick(ctx context.Context) ([]audit.Event, error) {
 	var evs []audit.Event
 	var errs []error
 	for _, svc := range r.Config.Services {
+		if svc.Service == config.AnyService {
+			continue // a pattern, not a service: discovery finds the services it admits
+		}
 		target := snapshot.Target{Project: svc.Project, Location: svc.Location, Service: svc.Service}
 		obs, err := r.Observer.Observe(ctx, target)
 		if err != nil {

@@ -39,7 +39,13 @@ func infraDir(t *testing.T) string {
 
 func load(t *testing.T) *module {
 	t.Helper()
-	m := &module{dir: infraDir(t), src: map[string][]byte{}, vars: map[string]cty.Value{}, locals: map[string]cty.Value{}}
+	return loadDir(t, infraDir(t))
+}
+
+// loadDir parses the Terraform module in dir.
+func loadDir(t *testing.T, dir string) *module {
+	t.Helper()
+	m := &module{dir: dir, src: map[string][]byte{}, vars: map[string]cty.Value{}, locals: map[string]cty.Value{}}
 	files, err := filepath.Glob(filepath.Join(m.dir, "*.tf"))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no .tf files in %s (err %v)", m.dir, err)
@@ -123,6 +129,8 @@ func (m *module) ctx(each map[string]cty.Value) *hcl.EvalContext {
 		Variables: vars,
 		Functions: map[string]function.Function{
 			"coalesce": stdlib.CoalesceFunc,
+			"concat":   stdlib.ConcatFunc,
+			"length":   stdlib.LengthFunc,
 			"distinct": stdlib.DistinctFunc,
 			"format":   stdlib.FormatFunc,
 			"join":     stdlib.JoinFunc,
