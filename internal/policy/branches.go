@@ -80,6 +80,11 @@ func branches(root *ast.Rule, failed map[string]string, steps []Step) []Branch {
 				break
 			}
 		}
+		if b.Why == "" && len(r.Body) > 0 {
+			// OPA's rule index can skip a body whose condition compares input to a constant, so
+			// no expression failed in the trace; the branch did not hold all the same.
+			b.Why = r.Body[0].String() + "  (did not hold)"
+		}
 		if b.Why == "" {
 			b.Why = "not evaluated"
 		}

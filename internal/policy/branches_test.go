@@ -16,6 +16,7 @@ func TestExplainDecisionBranches(t *testing.T) {
 		s := &in.Signals
 		s.ServingRevisionAgeMinutes, s.MemoryBeforeServing = 40, 0.41
 		s.MemorySlopePerHour, s.RisingMinutes, s.MemoryNow = 0.6, 38, 0.9
+		s.GrowthPerHour, s.GrowthMinutes = 0.6, 38
 	})
 	e := bundled(t)
 	d, ex, err := e.ExplainDecision(context.Background(), regressed)
@@ -40,8 +41,15 @@ func TestExplainDecisionBranches(t *testing.T) {
 	if first := ex.Branches[0]; !strings.HasPrefix(first.Why, "incident_closed") {
 		t.Errorf("first branch Why = %q, want the incident_closed condition", first.Why)
 	}
-	if acted := ex.Branches[1]; acted.Why != "count(acted_on_incident) > 0  (0 > 0)" {
-		t.Errorf("second branch Why = %q, want the condition with its values", acted.Why)
+	whys := map[string]string{}
+	for _, b := range ex.Branches {
+		whys[b.Head] = b.Why
+	}
+	if why := whys["else := acted_decision if {"]; why != "count(acted_on_incident) > 0  (0 > 0)" {
+		t.Errorf("acted branch Why = %q, want the condition with its values", why)
+	}
+	if why := whys["else := failed_verification_decision if {"]; !strings.Contains(why, "verification_failed") {
+		t.Errorf("failed-verification branch Why = %q, want its condition", why)
 	}
 	titles, helpers := map[string]string{}, map[string]bool{}
 	for _, s := range ex.Steps {

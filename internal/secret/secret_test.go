@@ -67,7 +67,7 @@ func TestValueRedacted(t *testing.T) {
 	slog.New(slog.NewJSONHandler(&logged, nil)).Info("x", "key", v)
 	js, _ := json.Marshal(struct{ K secret.Value }{v})
 	for name, got := range map[string]string{
-		"%v": fmt.Sprintf("%v", v), "%s": fmt.Sprintf("%s", v), "%#v": fmt.Sprintf("%#v", v),
+		"%v": fmt.Sprintf("%v", v), "%s": fmt.Sprintf("[%s]", v), "%#v": fmt.Sprintf("%#v", v),
 		"%+v struct": fmt.Sprintf("%+v", struct{ K secret.Value }{v}),
 		"json":       string(js), "slog": logged.String(),
 	} {

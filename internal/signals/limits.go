@@ -58,17 +58,13 @@ func computeLimits(t snapshot.Template, d config.Defaults, fitMiB int64) (limits
 // maxCPUMilli is Cloud Run's largest CPU limit, 8, the CPU ceiling when none is configured.
 const maxCPUMilli = 8000
 
-// nextMemoryStep returns, in MiB, the smallest configured step that is at least VPA's bump of
-// current (max(current+100Mi, ⌈current×1.2⌉)), at most both the configured ceiling and Cloud
-// Run's 32Gi, and whose CPU minimum (quantity.MinCPUForMemory) fits under the CPU ceiling; 0 when
-// no step qualifies, which the policy reads as "at the ceiling". Steps need not be sorted. An
-// empty ceiling means only Cloud Run's maximum applies.
-func nextMemoryStep(current int64, d config.Defaults) (int64, error) {
-	return nextMemoryStepFitting(current, 0, d)
-}
-
-// nextMemoryStepFitting is nextMemoryStep for a step that is also at least fit MiB: the raise
-// after OOM kills must hold the largest "used" they report, with headroom.
+// nextMemoryStepFitting returns, in MiB, the smallest configured step that is at least VPA's
+// bump of current (max(current+100Mi, ⌈current×1.2⌉)) and at least fit MiB (the raise after OOM
+// kills must hold the largest "used" they report, with headroom; 0 for no such floor), at most
+// both the configured ceiling and Cloud Run's 32Gi, and whose CPU minimum
+// (quantity.MinCPUForMemory) fits under the CPU ceiling; 0 when no step qualifies, which the
+// policy reads as "at the ceiling". Steps need not be sorted. An empty ceiling means only Cloud
+// Run's maximum applies.
 func nextMemoryStepFitting(current, fit int64, d config.Defaults) (int64, error) {
 	ceiling := int64(quantity.MaxMemoryMiB)
 	if d.MemoryCeiling != "" {
