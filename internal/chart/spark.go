@@ -10,8 +10,8 @@ import (
 
 // Size of the small chart drawn per service on the fleet page.
 const (
-	SparkWidth  = 240
-	SparkHeight = 48
+	SparkWidth  = 300
+	SparkHeight = 84
 )
 
 // Spark renders the small chart: the memory line with its gaps, the threshold and verify lines

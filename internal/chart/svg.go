@@ -127,7 +127,7 @@ func levels(b *strings.Builder, f frame, c Chart, labelled bool) {
 			continue
 		}
 		y := f.y(l.v)
-		fmt.Fprintf(b, `<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="%s" stroke-width="1.5" stroke-dasharray="6 4"/>`+"\n", num(f.x0), num(y), num(f.x0+f.w), num(y), l.colour)
+		fmt.Fprintf(b, `<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="%s" stroke-width="1.5" stroke-dasharray="6 4" shape-rendering="crispEdges"/>`+"\n", num(f.x0), num(y), num(f.x0+f.w), num(y), l.colour)
 		if labelled {
 			// The lower line is labelled under itself, so close levels do not collide.
 			dy := -3.0
