@@ -22,6 +22,7 @@ const (
 	VerifyColour    = "#188038"
 	ChangeColour    = "#7b1fa2"
 	KillColour      = "#e8710a"
+	IncidentColour  = "#fce8e6" // the band while the incident is open
 )
 
 // Chart is what one chart shows. Memory is p99 utilization, 0..1, oldest first; points further
@@ -35,6 +36,9 @@ type Chart struct {
 	From, To    time.Time
 	Changes     []Marker // changes runmedic made, labelled "2Gi→4Gi"
 	Kills       []Marker // OOM kills
+	// Opened and Closed shade the time the incident was open; a zero Closed means still open.
+	// A zero Opened shades nothing.
+	Opened, Closed time.Time
 }
 
 // Marker is one labelled instant on the time axis.

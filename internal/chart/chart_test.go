@@ -44,6 +44,7 @@ func incident() Chart {
 		Memory: pts, Threshold: 0.85, VerifyBelow: 0.80,
 		Changes: []Marker{{At: t0.Add(110 * time.Minute), Label: "2Gi→4Gi"}},
 		Kills:   KillMarkers(logs),
+		Opened:  t0.Add(100 * time.Minute), Closed: t0.Add(150 * time.Minute),
 	}
 }
 

@@ -71,6 +71,16 @@ func SVG(c Chart) string {
 		num(f.x0+f.w/2), num(Height-6.0), from.UTC().Format("2006-01-02 15:04"), to.UTC().Format("15:04"))
 	fmt.Fprintf(&b, `<rect x="%s" y="%s" width="%s" height="%s" fill="none" stroke="#bdc1c6"/>`+"\n", num(f.x0), num(f.y0), num(f.w), num(f.h))
 
+	if !c.Opened.IsZero() {
+		x0, x1 := max(f.x(c.Opened), f.x0), f.x0+f.w
+		if !c.Closed.IsZero() {
+			x1 = min(f.x(c.Closed), x1)
+		}
+		if x1 > x0 {
+			fmt.Fprintf(&b, `<rect x="%s" y="%s" width="%s" height="%s" fill="%s"/>`+"\n", num(x0), num(f.y0), num(x1-x0), num(f.h), IncidentColour)
+			fmt.Fprintf(&b, `<text x="%s" y="%s" fill="#a50e0e">incident open</text>`+"\n", num(x0+4), num(f.y0+f.h-6))
+		}
+	}
 	levels(&b, f, c, true)
 	for _, m := range c.Changes {
 		x := f.x(m.At)
@@ -78,7 +88,12 @@ func SVG(c Chart) string {
 	}
 	memory(&b, f, c.Memory, 2)
 	for _, m := range c.Changes {
-		fmt.Fprintf(&b, `<text x="%s" y="%s" fill="%s" font-weight="bold" %s>%s</text>`+"\n", num(f.x(m.At)+4), num(f.y0+13), ChangeColour, halo, esc(m.Label))
+		// A label that would run past the plot's right edge is drawn to the left of its line.
+		x, anchor := f.x(m.At)+4, "start"
+		if x+7*float64(len([]rune(m.Label))) > f.x0+f.w {
+			x, anchor = f.x(m.At)-4, "end"
+		}
+		fmt.Fprintf(&b, `<text x="%s" y="%s" text-anchor="%s" fill="%s" font-weight="bold" %s>%s</text>`+"\n", num(x), num(f.y0+13), anchor, ChangeColour, halo, esc(m.Label))
 	}
 	for _, m := range c.Kills {
 		x, y := f.x(m.At), f.y0+f.h

@@ -107,7 +107,7 @@ func (r Reader) Incident(ctx context.Context, target snapshot.Target, id string,
 		from = to.Add(-Window)
 	}
 	in.Chart = chart.Chart{Title: fmt.Sprintf("%s · memory p99 over incident %s", target.Service, id),
-		Threshold: Threshold, VerifyBelow: r.Config.Defaults.VerifyBelow, From: from, To: to}
+		Threshold: Threshold, VerifyBelow: r.Config.Defaults.VerifyBelow, From: from, To: to, Opened: in.StartedAt, Closed: in.EndedAt}
 	if m, err := r.Metrics.Series(ctx, target, to, to.Sub(from)); err == nil {
 		in.Chart.Memory = m.MemoryUtilization
 	} else {

@@ -72,8 +72,8 @@ func sample() Incident {
 		Evidence: []string{"memory p99 0.93 ≥ threshold 0.85 for 10 minutes", "3 OOM kills in the window, largest 2100 MiB used"},
 		Chart: chart.Chart{
 			Title: "aiprod-api · memory over incident 0.nrwotmyokd9n", Memory: mem, Threshold: 0.85, VerifyBelow: 0.80,
-			Changes: []chart.Marker{Marker(raise)},
-			Kills:   []chart.Marker{{At: at(5), Label: "3 OOM kills on aiprod-api-00042-abc"}, {At: at(8), Label: "3 OOM kills on aiprod-api-00042-abc"}},
+			Changes: []chart.Marker{Marker(raise)}, Opened: t0, Closed: at(41),
+			Kills: []chart.Marker{{At: at(5), Label: "3 OOM kills on aiprod-api-00042-abc"}, {At: at(8), Label: "3 OOM kills on aiprod-api-00042-abc"}},
 		},
 		ChartFile: "memory.svg",
 	}
