@@ -80,7 +80,11 @@ func runStatus(ctx context.Context, e env, args []string) int {
 		fmt.Fprint(e.stdout, status.Text(rows, now))
 	}
 	if htmlFile != "" {
-		if err := os.WriteFile(htmlFile, []byte(status.HTML(rows, now)), 0o644); err != nil {
+		page, err := status.HTML(rows, now)
+		if err != nil {
+			return fail(e, err)
+		}
+		if err := os.WriteFile(htmlFile, []byte(page), 0o644); err != nil {
 			return fail(e, fmt.Errorf("write fleet page: %w", err))
 		}
 		fmt.Fprintf(e.stderr, "Wrote %s\n", htmlFile)
@@ -137,7 +141,11 @@ func runReport(ctx context.Context, e env, args []string) int {
 		return fail(e, err)
 	}
 	if output == "html" {
-		fmt.Fprint(e.stdout, report.HTML(in))
+		page, err := report.HTML(in)
+		if err != nil {
+			return fail(e, err)
+		}
+		fmt.Fprint(e.stdout, page)
 		return exitOK
 	}
 	if chartFile != "" {

@@ -2,6 +2,7 @@ package fleet_test
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"image"
 	"os"
@@ -18,6 +19,7 @@ import (
 	"github.com/runmedic/runmedic/internal/config"
 	"github.com/runmedic/runmedic/internal/fleet"
 	"github.com/runmedic/runmedic/internal/fleettest"
+	"github.com/runmedic/runmedic/internal/freeze"
 	"github.com/runmedic/runmedic/internal/logs"
 	"github.com/runmedic/runmedic/internal/monitoring"
 	"github.com/runmedic/runmedic/internal/report"
@@ -171,7 +173,10 @@ func TestStatusHoldsAndErrors(t *testing.T) {
 // each of the three cards (the grid puts them side by side at 1200 px).
 func TestFleetPageInBrowser(t *testing.T) {
 	f := fleettest.Start(t, now)
-	page := status.HTML(rows(t, reader(t, f)), now)
+	page, err := status.HTML(rows(t, reader(t, f)), now)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if strings.Contains(page, "<script") || strings.Contains(page, "src=") || strings.Contains(page, "href=") {
 		t.Fatal("the fleet page must be self-contained and script-free")
 	}
@@ -212,5 +217,32 @@ func TestIncidentReport(t *testing.T) {
 	_, err = r.Incident(context.Background(), fleettest.Web, fleettest.Incident, nil, now)
 	if err == nil || !strings.Contains(err.Error(), "no record of the incident") {
 		t.Errorf("Incident on a service without it = %v, want no record", err)
+	}
+}
+
+// TestStatusShowsSnoozeOnWatchedIncident: a Monitoring snooze on the alert policy of an incident
+// runmedic watches holds its changes, and status says so; an unreadable snooze list holds too.
+func TestStatusShowsSnoozeOnWatchedIncident(t *testing.T) {
+	f := fleettest.Start(t, now)
+	r := reader(t, f)
+	r.Snoozes = func(_ context.Context, project string, at time.Time) ([]freeze.Snooze, error) {
+		return []freeze.Snooze{{Name: "projects/" + project + "/snoozes/1", DisplayName: "deploy window",
+			Policies: []string{"projects/aiprod-484120/alertPolicies/1234"}, Start: at.Add(-time.Hour), End: at.Add(time.Hour)}}, nil
+	}
+	row, err := r.Row(context.Background(), fleettest.API, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if row.State() != "held" || !strings.Contains(row.Hold, `snooze "deploy window"`) {
+		t.Errorf("aiprod-api = %q hold %q, want held by the snooze", row.State(), row.Hold)
+	}
+	r.Snoozes = func(context.Context, string, time.Time) ([]freeze.Snooze, error) {
+		return nil, errors.New("PermissionDenied")
+	}
+	if row, _ := r.Row(context.Background(), fleettest.API, now); !strings.Contains(row.Hold, "snoozes unreadable") {
+		t.Errorf("hold with unreadable snoozes = %q, want it said", row.Hold)
+	}
+	if row, _ := r.Row(context.Background(), fleettest.Web, now); row.Hold != "" {
+		t.Errorf("aiprod-web watches nothing, yet hold = %q", row.Hold)
 	}
 }

@@ -55,7 +55,11 @@ func (f *Fleet) Env() map[string]string {
 func Start(t testing.TB, now time.Time) *Fleet {
 	t.Helper()
 	f := &Fleet{Run: cloudruntest.New(t), Monitoring: monitoringtest.New(t), Logging: loggingtest.New(t), Now: now.UTC().Truncate(time.Minute)}
-	for _, snap := range Snapshots(f.Now) {
+	snaps, err := Snapshots(f.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, snap := range snaps {
 		if err := f.Run.SeedFromSnapshot(snap); err != nil {
 			t.Fatal(err)
 		}
@@ -66,15 +70,15 @@ func Start(t testing.TB, now time.Time) *Fleet {
 }
 
 // Snapshots are the three services at now, their state annotation holding runmedic's record.
-func Snapshots(now time.Time) []snapshot.Snapshot {
+func Snapshots(now time.Time) ([]snapshot.Snapshot, error) {
 	m := func(d int) time.Time { return now.Add(time.Duration(d) * time.Minute) }
 
 	// aiprod-web: flat at about 45 %, a raise two days ago that was verified.
 	web := base(Web, now, "1Gi", "aiprod-web-00008-qrs", m(-3000))
 	web.Metrics.MemoryUtilization = series(now, func(i int) float64 { return 0.44 + 0.03*math.Sin(float64(i)/9) })
-	web.Service.Annotations[state.Annotation] = encode(state.State{Version: state.Version}.Record(snapshot.Action{
+	webState := state.State{Version: state.Version}.Record(snapshot.Action{
 		Incident: "0.a8d2kq0zzm4e", Action: "raise_memory", At: m(-2900), Outcome: state.OutcomeVerified, Revision: "aiprod-web-00008-qrs",
-		Changes: []snapshot.Change{{Path: snapshot.PathMemory, Before: "512Mi", After: "1Gi"}}}).MarkPublished("0.a8d2kq0zzm4e/raise_memory"))
+		Changes: []snapshot.Change{{Path: snapshot.PathMemory, Before: "512Mi", After: "1Gi"}}}).MarkPublished("0.a8d2kq0zzm4e/raise_memory")
 
 	// aiprod-api: climbing to 93 % with OOM kills, raised to 4Gi six minutes ago.
 	api := base(API, now, "4Gi", APIRaised, m(-6))
@@ -99,7 +103,6 @@ func Snapshots(now time.Time) []snapshot.Snapshot {
 		MarkDelivered(state.Delivery{Incident: Incident, Key: state.DeliveryKey("change@raise_memory", "backend-lead", "chat"), At: m(-6), Refused: "400 Bad Request: webhook not found"})
 	st.Pending = &state.Verification{Incident: Incident, Action: "raise_memory", AppliedAt: m(-6), VerifyAt: m(4),
 		Baseline: state.Baseline{Memory: 0.93}, Revision: APIRaised, Changes: []snapshot.Change{{Path: snapshot.PathMemory, Before: "2Gi", After: "4Gi"}}}
-	api.Service.Annotations[state.Annotation] = encode(st)
 
 	// aiprod-worker: a canary leaked; traffic pinned back to the old revision 95 minutes ago.
 	worker := base(Worker, now, "2Gi", "aiprod-worker-00018-new", m(-150))
@@ -122,9 +125,17 @@ func Snapshots(now time.Time) []snapshot.Snapshot {
 				After:  []snapshot.TrafficTarget{{Type: snapshot.TrafficRevision, Revision: WorkerOld, Percent: 100}}}}}).
 		MarkPublished(Rollback + "/rollback")
 	wst.Pin = &state.Pin{Revision: WorkerOld, Since: m(-95), Incident: Rollback}
-	worker.Service.Annotations[state.Annotation] = encode(wst)
 
-	return []snapshot.Snapshot{web, api, worker}
+	var err error
+	for _, s := range []struct {
+		snap *snapshot.Snapshot
+		st   state.State
+	}{{&web, webState}, {&api, st}, {&worker, wst}} {
+		if s.snap.Service.Annotations[state.Annotation], err = state.Encode(s.st); err != nil {
+			return nil, fmt.Errorf("fleet fixture %s: %w", s.snap.Target.Service, err)
+		}
+	}
+	return []snapshot.Snapshot{web, api, worker}, nil
 }
 
 const image = "europe-docker.pkg.dev/aiprod/app/server:1.42"
@@ -154,12 +165,4 @@ func series(now time.Time, v func(i int) float64) []snapshot.Point {
 		out = append(out, snapshot.Point{At: now.Add(time.Duration(i-179) * time.Minute), Value: math.Round(x*1000) / 1000})
 	}
 	return out
-}
-
-func encode(s state.State) string {
-	v, err := state.Encode(s)
-	if err != nil {
-		panic(fmt.Sprintf("fleet fixture state: %v", err))
-	}
-	return v
 }

@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"fmt"
 	"html/template"
 	"strings"
 
@@ -10,7 +11,7 @@ import (
 
 // HTML renders the write-up as one self-contained page: inline CSS, the chart as inline SVG, no
 // script and nothing fetched, so it can be attached to a ticket or mailed as is.
-func HTML(in Incident) string {
+func HTML(in Incident) (string, error) {
 	data := struct {
 		Incident
 		Facts        [][2]string
@@ -26,10 +27,9 @@ func HTML(in Incident) string {
 	}
 	var b bytes.Buffer
 	if err := page.Execute(&b, data); err != nil {
-		// The template is fixed and its data are plain values: an error here is a bug.
-		panic("report template: " + err.Error())
+		return "", fmt.Errorf("render incident %s as HTML: %w", in.ID, err)
 	}
-	return b.String()
+	return b.String(), nil
 }
 
 var page = template.Must(template.New("report").Funcs(template.FuncMap{

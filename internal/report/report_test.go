@@ -134,7 +134,7 @@ func TestFieldsOfTraffic(t *testing.T) {
 }
 
 func TestHTMLSelfContained(t *testing.T) {
-	got := HTML(sample())
+	got := mustHTML(t, sample())
 	for _, bad := range []string{"<script", "src=", "href=", "@import", "url("} {
 		if strings.Contains(got, bad) {
 			t.Errorf("HTML holds %q: it must be self-contained and script-free", bad)
@@ -147,7 +147,7 @@ func TestHTMLSelfContained(t *testing.T) {
 	}
 	evil := sample()
 	evil.Timeline[0].Text = `<img src=x onerror=alert(1)>`
-	if strings.Contains(HTML(evil), "<img") {
+	if strings.Contains(mustHTML(t, evil), "<img") {
 		t.Error("timeline text must be escaped")
 	}
 }
@@ -160,7 +160,7 @@ func TestHTMLInBrowser(t *testing.T) {
 	if *shots != "" {
 		shot = filepath.Join(*shots, "report.png")
 	}
-	img := browsertest.Screenshot(t, HTML(sample()), 1200, 1600, shot)
+	img := browsertest.Screenshot(t, mustHTML(t, sample()), 1200, 1600, shot)
 	change, _ := browsertest.Hex(chart.ChangeColour)
 	_, top, bottom, ok := browsertest.Vertical(img, change, 12)
 	if !ok {
@@ -181,4 +181,13 @@ func TestHTMLInBrowser(t *testing.T) {
 			t.Errorf("%s: %d pixels of %s in the chart area (rows %d–%d), want ≥ %d", c.name, n, c.hex, top, bottom, c.least)
 		}
 	}
+}
+
+func mustHTML(t *testing.T, in Incident) string {
+	t.Helper()
+	page, err := HTML(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return page
 }

@@ -103,7 +103,7 @@ func JSON(rows []Row, now time.Time) ([]byte, error) {
 // HTML renders the fleet on one self-contained page: a card per service with its small memory
 // chart (threshold, verify line and changes marked), its state and its details. No script, and
 // nothing is fetched.
-func HTML(rows []Row, now time.Time) string {
+func HTML(rows []Row, now time.Time) (string, error) {
 	type card struct {
 		Row
 		Chart   template.HTML
@@ -125,10 +125,9 @@ func HTML(rows []Row, now time.Time) string {
 		Cards []card
 	}{now.UTC().Format("2006-01-02 15:04 UTC"), cards}
 	if err := fleetPage.Execute(&b, data); err != nil {
-		// The template is fixed and its data are plain values: an error here is a bug.
-		panic("status template: " + err.Error())
+		return "", fmt.Errorf("render the fleet page: %w", err)
 	}
-	return b.String()
+	return b.String(), nil
 }
 
 var fleetPage = template.Must(template.New("fleet").Parse(`<!DOCTYPE html>
