@@ -164,9 +164,10 @@ func TestUnicode(t *testing.T) {
 
 func TestTickStep(t *testing.T) {
 	for d, want := range map[time.Duration]time.Duration{
-		10 * time.Minute: 2 * time.Minute,
-		3 * time.Hour:    30 * time.Minute,
-		24 * time.Hour:   3 * time.Hour,
+		10 * time.Minute:     2 * time.Minute,
+		3 * time.Hour:        30 * time.Minute,
+		24 * time.Hour:       3 * time.Hour,
+		300 * 24 * time.Hour: 38 * 24 * time.Hour,
 	} {
 		if got := tickStep(d); got != want {
 			t.Errorf("tickStep(%v) = %v, want %v", d, got, want)

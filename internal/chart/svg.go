@@ -56,7 +56,7 @@ func SVG(c Chart) string {
 	// Time axis.
 	step := tickStep(to.Sub(from))
 	layout := "15:04"
-	if to.Sub(from) > 36*time.Hour {
+	if to.Sub(from) > 24*time.Hour {
 		layout = "Jan 2 15:04"
 	}
 	for t := from.Truncate(step); !t.After(to); t = t.Add(step) {
@@ -180,5 +180,7 @@ func tickStep(d time.Duration) time.Duration {
 			return s
 		}
 	}
-	return 7 * 24 * time.Hour
+	// Longer spans: whole days, as many as keep the ticks at eight or fewer.
+	day := 24 * time.Hour
+	return (d/8 + day - 1) / day * day
 }

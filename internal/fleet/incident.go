@@ -21,6 +21,10 @@ import (
 // margin is how much memory is charted before an incident starts and after it ends.
 const margin = time.Hour
 
+// MaxChart bounds the charted window: a longer incident shows its last day, one point a minute
+// as Monitoring keeps it.
+const MaxChart = 24 * time.Hour
+
 // ErrNoRecord is returned by Incident when neither runmedic's record of the service nor the
 // audit events mention the incident.
 var ErrNoRecord = fmt.Errorf("no record of the incident")
@@ -106,6 +110,7 @@ func (r Reader) Incident(ctx context.Context, target snapshot.Target, id string,
 	if in.StartedAt.IsZero() || !to.After(from) {
 		from = to.Add(-Window)
 	}
+	from = later(from, to.Add(-MaxChart))
 	in.Chart = chart.Chart{Title: fmt.Sprintf("%s · memory p99 over incident %s", target.Service, id),
 		Threshold: Threshold, VerifyBelow: r.Config.Defaults.VerifyBelow, From: from, To: to, Opened: in.StartedAt, Closed: in.EndedAt}
 	if m, err := r.Metrics.Series(ctx, target, to, to.Sub(from)); err == nil {
@@ -270,6 +275,13 @@ func oomEvidence(l snapshot.Logs) []string {
 		out = append(out, "the log read hit its bound; there may be more kills")
 	}
 	return out
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 // earliest is the first time anything mentions incident id.

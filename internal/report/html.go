@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html/template"
 	"strings"
+	"time"
 
 	"github.com/runmedic/runmedic/internal/chart"
 )
@@ -18,12 +19,14 @@ func HTML(in Incident) (string, error) {
 		Chart        template.HTML
 		Entries      []Entry
 		Verification string
+		Short        func(time.Time) string
 	}{
 		Incident:     in,
 		Facts:        in.facts(),
 		Chart:        template.HTML(chart.SVG(in.Chart)), // chart escapes all text it draws
 		Entries:      in.timeline(),
 		Verification: strings.ReplaceAll(in.verification(), "**", ""),
+		Short:        in.short,
 	}
 	var b bytes.Buffer
 	if err := page.Execute(&b, data); err != nil {
@@ -33,7 +36,7 @@ func HTML(in Incident) (string, error) {
 }
 
 var page = template.Must(template.New("report").Funcs(template.FuncMap{
-	"short": short, "clock": clock,
+	"clock": clock,
 }).Parse(`<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -74,13 +77,13 @@ code { font-size: 13px; }
 <h2>Timeline</h2>
 {{if .Entries}}<table>
 <tr><th>Time (UTC)</th><th></th><th>What happened</th></tr>
-{{range .Entries}}<tr><td class="time">{{short .At}}</td><td><span class="kind kind-{{.Kind}}">{{.Kind}}</span></td><td>{{.Text}}{{if .Detail}}<ul class="detail">{{range .Detail}}<li>{{.}}</li>{{end}}</ul>{{end}}</td></tr>
+{{range .Entries}}<tr><td class="time">{{call $.Short .At}}</td><td><span class="kind kind-{{.Kind}}">{{.Kind}}</span></td><td>{{.Text}}{{if .Detail}}<ul class="detail">{{range .Detail}}<li>{{.}}</li>{{end}}</ul>{{end}}</td></tr>
 {{end}}</table>{{else}}<p class="muted">Nothing was recorded.</p>{{end}}
 
 <h2>Changes</h2>
 {{if .Changes}}<table>
 <tr><th>Time (UTC)</th><th>Action</th><th>Change</th><th>Revision</th><th>Outcome</th></tr>
-{{range .Changes}}<tr><td class="time">{{short .At}}</td><td>{{.Action}}</td><td>{{range .Fields}}<code>{{.}}</code><br>{{end}}</td><td>{{.Revision}}</td><td>{{.Outcome}}</td></tr>
+{{range .Changes}}<tr><td class="time">{{call $.Short .At}}</td><td>{{.Action}}</td><td>{{range .Fields}}<code>{{.}}</code><br>{{end}}</td><td>{{.Revision}}</td><td>{{.Outcome}}</td></tr>
 {{end}}</table>{{else}}<p class="muted">runmedic changed nothing.</p>{{end}}
 
 <h2>Verification</h2>
@@ -89,7 +92,7 @@ code { font-size: 13px; }
 <h2>People told</h2>
 {{if .Notifications}}<table>
 <tr><th>Time (UTC)</th><th>To</th><th>Sink</th><th>Step</th><th>Result</th></tr>
-{{range .Notifications}}<tr><td class="time">{{short .At}}</td><td>{{.To}}</td><td>{{.Sink}}</td><td>{{.Step}}</td><td>{{.Outcome}}{{with .Error}}: {{.}}{{end}}</td></tr>
+{{range .Notifications}}<tr><td class="time">{{call $.Short .At}}</td><td>{{.To}}</td><td>{{.Sink}}</td><td>{{.Step}}</td><td>{{.Outcome}}{{with .Error}}: {{.}}{{end}}</td></tr>
 {{end}}</table>{{else}}<p class="muted">No message was sent.</p>{{end}}
 
 <h2>Evidence</h2>

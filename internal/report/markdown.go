@@ -43,7 +43,7 @@ func Markdown(in Incident) string {
 			for _, d := range e.Detail {
 				text += "<br>· " + cell(d)
 			}
-			fmt.Fprintf(&b, "| %s | %s | %s |\n", short(e.At), e.Kind, text)
+			fmt.Fprintf(&b, "| %s | %s | %s |\n", in.short(e.At), e.Kind, text)
 		}
 	}
 
@@ -57,7 +57,7 @@ func Markdown(in Incident) string {
 			for _, f := range c.Fields {
 				fields = append(fields, cell(f.String()))
 			}
-			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", short(c.At), c.Action, strings.Join(fields, "<br>"), orDash(c.Revision), c.Outcome)
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", in.short(c.At), c.Action, strings.Join(fields, "<br>"), orDash(c.Revision), c.Outcome)
 		}
 	}
 
@@ -74,7 +74,7 @@ func Markdown(in Incident) string {
 			if n.Error != "" {
 				res += ": " + n.Error
 			}
-			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", short(n.At), cell(n.To), n.Sink, cell(n.Step), cell(res))
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", in.short(n.At), cell(n.To), n.Sink, cell(n.Step), cell(res))
 		}
 	}
 

@@ -180,6 +180,9 @@ func (in Incident) Duration() string {
 		return ""
 	}
 	d := end.Sub(in.StartedAt).Round(time.Minute)
+	if d >= 48*time.Hour {
+		return fmt.Sprintf("%dd %02dh", int(d.Hours())/24, int(d.Hours())%24)
+	}
 	if d >= time.Hour {
 		return fmt.Sprintf("%dh %02dm", int(d.Hours()), int(d.Minutes())%60)
 	}
@@ -194,7 +197,13 @@ func clock(t time.Time) string {
 	return t.UTC().Format("2006-01-02 15:04:05") + " UTC"
 }
 
-// short formats an instant as a timeline row shows it.
-func short(t time.Time) string { return t.UTC().Format("15:04:05") }
+// short formats an instant as a timeline row shows it: the time of day, with the date when the
+// report spans more than one day.
+func (in Incident) short(t time.Time) string {
+	if in.StartedAt.UTC().Format("20060102") != in.GeneratedAt.UTC().Format("20060102") && !in.StartedAt.IsZero() {
+		return t.UTC().Format("Jan 2 15:04:05")
+	}
+	return t.UTC().Format("15:04:05")
+}
 
 func percent(v float64) string { return fmt.Sprintf("%.0f %%", v*100) }

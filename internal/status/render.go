@@ -219,6 +219,9 @@ func ago(d time.Duration) string {
 	if d < 0 {
 		d = -d
 	}
+	if d >= 48*time.Hour {
+		return fmt.Sprintf("%dd%02dh", int(d.Hours())/24, int(d.Hours())%24)
+	}
 	if d >= time.Hour {
 		return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
 	}
