@@ -196,7 +196,7 @@ func TestMarkdownLongIncidentShowsDates(t *testing.T) {
 	in := Incident{ID: "0.y", Service: "projects/p/locations/l/services/s", StartedAt: t0, GeneratedAt: t0.Add(75 * time.Hour),
 		Timeline: []Entry{{At: t0.Add(74 * time.Hour), Kind: KindChange, Text: "restart applied"}}}
 	got := Markdown(in)
-	for _, want := range []string{"| Duration | 3d 03h |", "| Mar 17 12:55:00 | change | restart applied |"} {
+	for _, want := range []string{"| Duration | 3d 03h |", "| Mar 17 11:55:00 | change | restart applied |"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("Markdown(incident over days) lacks %q:\n%s", want, got)
 		}
