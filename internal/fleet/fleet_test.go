@@ -35,7 +35,7 @@ var (
 var now = time.Date(2026, 3, 14, 11, 0, 0, 0, time.UTC)
 
 // reader connects the real clients to the fleet's fakes.
-func reader(t *testing.T, f *fleettest.Fleet) fleet.Reader {
+func reader(t testing.TB, f *fleettest.Fleet) fleet.Reader {
 	t.Helper()
 	ctx := context.Background()
 	run, err := cloudrun.New(ctx, f.Run.ClientOptions()...)
