@@ -96,7 +96,11 @@ func (r Reader) Incident(ctx context.Context, target snapshot.Target, id string,
 			n.Outcome, n.Error = audit.DeliveryRefused, s.Refused
 		}
 		in.Notifications = append(in.Notifications, n)
-		in.Timeline = append(in.Timeline, report.Entry{At: s.At, Kind: report.KindMessage, Text: fmt.Sprintf("%s to %s by %s: %s", s.Step, s.To, s.Sink, n.Outcome)})
+		text := fmt.Sprintf("%s to %s by %s: %s", s.Step, s.To, s.Sink, n.Outcome)
+		if n.Error != "" {
+			text += " (" + n.Error + ")"
+		}
+		in.Timeline = append(in.Timeline, report.Entry{At: s.At, Kind: report.KindMessage, Text: text})
 	}
 	slices.SortStableFunc(in.Notifications, func(a, b report.Notification) int { return a.At.Compare(b.At) })
 	if !in.EndedAt.IsZero() {
