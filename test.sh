@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Runs every test of runmedic: checks the tools the tests need (failing at once, with how to get
-# them), installs shellcheck and staticcheck when they are missing, then runs
+# them), installs shellcheck, chromium and staticcheck when they are missing, then runs
 #   - go test -race ./..., with one line per package as it finishes (tests/progress)
 #   - the shell scripts through shellcheck
 #   - staticcheck ./...
-# The tests start the Pub/Sub emulator (Java), fake Cloud Run and Monitoring gRPC servers on
-# loopback, the functions framework and runmedic binaries they build. On 2 cores the whole run
+# The tests start the Pub/Sub emulator (Java), fake Cloud Run, Monitoring and Logging gRPC servers
+# on loopback, the functions framework, headless Chromium and runmedic binaries they build. On 2 cores the whole run
 # takes about five minutes. Arguments, if any, replace ./... (e.g. ./test.sh ./internal/config/...).
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -21,12 +21,17 @@ emulator_dir="$(gcloud info --format='value(installation.sdk_root)' 2>/dev/null)
 [ -x "$emulator_dir/bin/cloud-pubsub-emulator" ] || die "the Pub/Sub emulator is not installed (looked in $emulator_dir): gcloud components install pubsub-emulator (or apt-get install google-cloud-cli-pubsub-emulator)"
 command -v terraform >/dev/null || die "terraform is not on PATH: infra/ is checked with terraform fmt; install Terraform >= 1.5 (https://developer.hashicorp.com/terraform/install)"
 
-if ! command -v shellcheck >/dev/null; then
-	echo "== installing shellcheck (apt-get)"
+# Debian packages the suite needs beyond the machine image: shellcheck for the scripts, chromium
+# to render the HTML reports for the screenshot tests.
+missing=()
+command -v shellcheck >/dev/null || missing+=(shellcheck)
+command -v chromium >/dev/null || command -v chromium-browser >/dev/null || missing+=(chromium)
+if [ "${#missing[@]}" -gt 0 ]; then
+	echo "== installing ${missing[*]} (apt-get)"
 	sudo=""
 	[ "$(id -u)" -eq 0 ] || sudo="sudo"
-	{ $sudo apt-get update -qq && $sudo apt-get install -y -qq shellcheck >/dev/null; } ||
-		die "could not install shellcheck: install it (apt-get install shellcheck) and run again"
+	{ $sudo apt-get update -qq && $sudo apt-get install -y -qq "${missing[@]}" >/dev/null; } ||
+		die "could not install ${missing[*]}: install them (apt-get install ${missing[*]}) and run again"
 fi
 gobin="$(go env GOPATH)/bin"
 staticcheck="$(command -v staticcheck || true)"

@@ -57,6 +57,8 @@ var commands = map[string]command{
 	"sandbox":  {"Run the whole loop locally: emulator, fakes, function, one alert", runSandbox},
 	"fakes":    {"Serve fake Cloud Run, Monitoring and Logging APIs seeded from a scenario, to try --live", runFakes},
 	"unpin":    {"Release a traffic pin runmedic made, through the same guard", runUnpin},
+	"status":   {"Show every managed service: memory, incidents, actions, verifications, holds", runStatus},
+	"report":   {"Write up one incident from alert to resolution, with its memory chart", runReport},
 }
 
 func main() {

@@ -4,67 +4,46 @@ import (
 	"context"
 	"fmt"
 	"testing"
-	"time"
 
-	"cloud.google.com/go/run/apiv2/runpb"
-
-	"github.com/runmedic/runmedic/internal/cloudrun"
-	"github.com/runmedic/runmedic/internal/cloudruntest"
 	"github.com/runmedic/runmedic/internal/config"
-	"github.com/runmedic/runmedic/internal/fleet"
+	"github.com/runmedic/runmedic/internal/fleettest"
+	"github.com/runmedic/runmedic/internal/snapshot"
+	"github.com/runmedic/runmedic/internal/status"
 )
 
-// BenchmarkServices discovers 500 services (every other one opted in) in one project and
-// location through the real client and the Cloud Run fake on loopback: "listing" lists them
-// each time (5 pages), "cached" is a call inside the TTL.
-func BenchmarkServices(b *testing.B) {
-	srv := cloudruntest.New(b)
-	for i := range 500 {
-		svc := &runpb.Service{
-			Name:     fmt.Sprintf("projects/p1/locations/europe-west1/services/svc-%04d", i),
-			Template: &runpb.RevisionTemplate{Containers: []*runpb.Container{{Image: "img"}}},
+// BenchmarkStatus100 reads 100 services (copies of the fleet fixture) through the real clients
+// and the fakes, eight at a time, as `runmedic status` does.
+func BenchmarkStatus100(b *testing.B) {
+	f := fleettest.Start(b, now)
+	snaps, err := fleettest.Snapshots(now)
+	if err != nil {
+		b.Fatal(err)
+	}
+	r := reader(b, f)
+	r.Config.Services = nil
+	var targets []snapshot.Target
+	for i := range 100 {
+		s := snaps[i%3]
+		s.Target.Service = fmt.Sprintf("svc-%03d", i)
+		s.Service.Annotations = map[string]string{}
+		for k, v := range snaps[i%3].Service.Annotations {
+			s.Service.Annotations[k] = v
 		}
-		if i%2 == 0 {
-			svc.Labels = map[string]string{config.ModeLabel: "enforce"}
-		}
-		if err := srv.AddService(svc); err != nil {
+		if err := f.Run.SeedFromSnapshot(s); err != nil {
 			b.Fatal(err)
 		}
+		f.Monitoring.SeedFromSnapshot(s)
+		f.Logging.SeedFromSnapshot(s)
+		targets = append(targets, s.Target)
+		r.Config.Services = append(r.Config.Services, config.ServiceRule{Project: s.Target.Project, Location: s.Target.Location, Service: s.Target.Service})
 	}
-	c, err := cloudrun.New(context.Background(), srv.ClientOptions()...)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer c.Close()
-	base, err := config.Default()
-	if err != nil {
-		b.Fatal(err)
-	}
-	cfg, err := config.Parse([]byte("services:\n  - {project: p1, location: europe-west1, service: \"*\"}\n"), base)
-	if err != nil {
-		b.Fatal(err)
-	}
-	for _, bc := range []struct {
-		name string
-		step time.Duration // how far the clock moves between calls
-	}{
-		{"listing", fleet.DefaultTTL},
-		{"cached", time.Second},
-	} {
-		b.Run(bc.name, func(b *testing.B) {
-			d := &fleet.Discoverer{Config: cfg, Lister: c}
-			now := t0
-			if _, err := d.Services(context.Background(), now); err != nil {
-				b.Fatal(err)
-			}
-			b.ResetTimer()
-			for range b.N {
-				now = now.Add(bc.step)
-				got, err := d.Services(context.Background(), now)
-				if err != nil || len(got) != 250 {
-					b.Fatalf("Services = %d members, %v; want 250", len(got), err)
-				}
-			}
+	b.ResetTimer()
+	for b.Loop() {
+		rows := status.Collect(context.Background(), targets, status.Limit, func(ctx context.Context, tg snapshot.Target) (status.Row, error) {
+			return r.Row(ctx, tg, now)
 		})
+		if rows[99].Error != "" {
+			b.Fatal(rows[99].Error)
+		}
 	}
 }

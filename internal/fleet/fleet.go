@@ -1,138 +1,190 @@
-// Package fleet finds the services runmedic manages through a config rule with service "*": it
-// lists each such project and location, keeps the services whose mode label opts them in, and
-// caches the answer so a verify tick can walk them without listing Cloud Run every five minutes.
-// Services the config names are not its business: the tick knows them already.
+// Package fleet reads what `runmedic status` and `runmedic report` show: each service as it is
+// now (through the Cloud Run, Monitoring and Logging clients) and runmedic's own record of what
+// it did to it (Records), turned into status rows and incident write-ups.
 package fleet
 
 import (
-	"cmp"
 	"context"
-	"errors"
 	"fmt"
-	"slices"
-	"sync"
 	"time"
 
 	"github.com/runmedic/runmedic/internal/cloudrun"
 	"github.com/runmedic/runmedic/internal/config"
+	"github.com/runmedic/runmedic/internal/freeze"
+	"github.com/runmedic/runmedic/internal/report"
 	"github.com/runmedic/runmedic/internal/snapshot"
+	"github.com/runmedic/runmedic/internal/status"
 )
 
-// Lister lists the services of one project and location. *cloudrun.Client is one. A listing
-// cut short returns what it read with an error wrapping cloudrun.ErrTruncated.
-type Lister interface {
-	ListServices(ctx context.Context, project, location string) ([]cloudrun.Listed, error)
+// Threshold is the runbook's alert threshold on memory p99, drawn on charts when the incident
+// does not carry its own.
+const Threshold = 0.85
+
+// Window is how far back status charts memory.
+const Window = 3 * time.Hour
+
+// Observer reads a live service (cloudrun.Client).
+type Observer interface {
+	Observe(ctx context.Context, target snapshot.Target) (cloudrun.Observation, error)
 }
 
-// Member is one opted-in service and the mode in force for it when it was listed. The mode is
-// for people and for choosing what to walk; a decision re-reads the service and judges it again.
-type Member struct {
-	Target snapshot.Target
-	Mode   string // config.ModeEnforce or config.ModeShadow
+// Metrics reads a service's series (monitoring.Client).
+type Metrics interface {
+	Series(ctx context.Context, target snapshot.Target, now time.Time, window time.Duration) (snapshot.Metrics, error)
 }
 
-// Defaults for a Discoverer's zero fields.
-const (
-	DefaultTTL     = 10 * time.Minute // a location's listing is reused this long
-	DefaultRetry   = time.Minute      // a location whose listing failed is not listed again sooner
-	DefaultTimeout = 30 * time.Second // one refresh of every stale location, in all
-)
+// Logs reads a service's OOM kills (logs.Reader); it never fails, it says why it could not read.
+type Logs interface {
+	OOMKills(ctx context.Context, target snapshot.Target, now time.Time, window time.Duration) snapshot.Logs
+}
 
-// Discoverer lists, at a bounded rate, the services admitted by the config's "*" rules that opt
-// in with their mode label. It is safe for concurrent use; concurrent callers share one refresh.
-type Discoverer struct {
+// Reader reads services for the views. Logs and Snoozes may be nil: kills are then not marked
+// and snoozes not shown.
+type Reader struct {
+	Run     Observer
+	Metrics Metrics
+	Logs    Logs
+	Records Records
 	Config  config.Config
-	Lister  Lister
-	TTL     time.Duration // 0: DefaultTTL
-	Retry   time.Duration // 0: DefaultRetry
-	Timeout time.Duration // 0: DefaultTimeout
-
-	mu    sync.Mutex
-	cache map[location]*listing
+	// Snoozes lists the Monitoring snoozes of a project active at now (snooze.Reader.Active).
+	Snoozes func(ctx context.Context, project string, now time.Time) ([]freeze.Snooze, error)
 }
 
-// location is one project and location a "*" rule names.
-type location struct{ project, location string }
-
-func (l location) String() string {
-	return fmt.Sprintf("projects/%s/locations/%s", l.project, l.location)
-}
-
-// listing is what was last learnt about one location.
-type listing struct {
-	members []Member
-	listed  time.Time // when members were listed in full (or cut short at the page bound)
-	tried   time.Time // when a listing was last attempted
-	ok      bool      // members were ever listed
-}
-
-// Services returns the opted-in services of every "*" rule at now, sorted by project,
-// location and name. A location is
-// listed again only when its listing is older than TTL, and, after a failed listing, not before
-// Retry has passed: a failing API is not hammered by every tick. When a location cannot be
-// listed, the services it last had are kept and the error is returned beside the rest; a listing
-// cut short at its page bound keeps what it read and is reported too.
-func (d *Discoverer) Services(ctx context.Context, now time.Time) ([]Member, error) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.cache == nil {
-		d.cache = map[location]*listing{}
-	}
-	ctx, cancel := context.WithTimeout(ctx, cmp.Or(d.Timeout, DefaultTimeout))
-	defer cancel()
-	var errs []error
-	var out []Member
-	for _, loc := range d.locations() {
-		l := d.cache[loc]
-		if l == nil {
-			l = &listing{}
-			d.cache[loc] = l
-		}
-		stale := !l.ok || now.Sub(l.listed) >= cmp.Or(d.TTL, DefaultTTL)
-		if stale && (l.tried.IsZero() || now.Sub(l.tried) >= cmp.Or(d.Retry, DefaultRetry)) {
-			l.tried = now
-			listed, err := d.Lister.ListServices(ctx, loc.project, loc.location)
-			switch {
-			case err == nil || errors.Is(err, cloudrun.ErrTruncated):
-				l.members, l.listed, l.ok = d.optedIn(listed), now, true
-				if err != nil {
-					errs = append(errs, err)
-				}
-			default:
-				errs = append(errs, fmt.Errorf("discover services in %s: %w", loc, err))
-			}
-		}
-		out = append(out, l.members...)
-	}
-	slices.SortFunc(out, func(a, b Member) int {
-		return cmp.Or(cmp.Compare(a.Target.Project, b.Target.Project), cmp.Compare(a.Target.Location, b.Target.Location), cmp.Compare(a.Target.Service, b.Target.Service))
-	})
-	return out, errors.Join(errs...)
-}
-
-// locations are the distinct projects and locations of the config's "*" rules, in config order.
-func (d *Discoverer) locations() []location {
-	var out []location
-	for _, r := range d.Config.Services {
-		if l := (location{r.Project, r.Location}); r.Service == config.AnyService && !slices.Contains(out, l) {
-			out = append(out, l)
-		}
-	}
-	return out
-}
-
-// optedIn keeps the listed services a "*" rule admits and whose mode is not off. A service the
-// config names is left to its own rule.
-func (d *Discoverer) optedIn(listed []cloudrun.Listed) []Member {
-	var out []Member
-	for _, s := range listed {
-		rule, ok := d.Config.Allowed(s.Target)
-		if !ok || rule.Service != config.AnyService {
+// Targets are the managed services of the config, in the given projects when any are named.
+func Targets(c config.Config, projects []string) []snapshot.Target {
+	var out []snapshot.Target
+	for _, r := range c.Services {
+		if len(projects) > 0 && !contains(projects, r.Project) {
 			continue
 		}
-		if mode, _ := d.Config.ModeOf(s.Target, s.Labels, s.Annotations); mode != config.ModeOff {
-			out = append(out, Member{Target: s.Target, Mode: mode})
-		}
+		out = append(out, snapshot.Target{Project: r.Project, Location: r.Location, Service: r.Service})
 	}
 	return out
+}
+
+func contains(s []string, v string) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// observe reads the service and runmedic's record of it.
+func (r Reader) observe(ctx context.Context, target snapshot.Target) (cloudrun.Observation, Record, error) {
+	obs, err := r.Run.Observe(ctx, target)
+	if err != nil {
+		return obs, Record{}, err
+	}
+	rec, err := r.Records.Record(ctx, target, obs)
+	return obs, rec, err
+}
+
+// changeLabel is how a recorded change is labelled on a chart.
+func changeLabel(a snapshot.Action) string {
+	return report.Marker(report.Change{Action: a.Action, Fields: report.FieldsOf(a.Changes)}).Label
+}
+
+// changeText is a recorded change in one phrase: "template.memory 2Gi → 4Gi".
+func changeText(a snapshot.Action) string {
+	s := ""
+	for i, f := range report.FieldsOf(a.Changes) {
+		if i > 0 {
+			s += "; "
+		}
+		s += f.String()
+	}
+	return s
+}
+
+// Row reads one managed service for status at now.
+func (r Reader) Row(ctx context.Context, target snapshot.Target, now time.Time) (status.Row, error) {
+	row := status.Row{Service: target.Name(), Mode: r.Config.ModeFor(target), MemoryNow: -1,
+		Threshold: Threshold, VerifyBelow: r.Config.Defaults.VerifyBelow, Budget: r.Config.Defaults.MaxActionsPerDay}
+	obs, rec, err := r.observe(ctx, target)
+	if err != nil {
+		return row, err
+	}
+	row.MemoryLimit = obs.Service.Template.Memory
+	m, err := r.Metrics.Series(ctx, target, now, Window)
+	if err != nil {
+		return row, fmt.Errorf("read memory of %s: %w", target.Name(), err)
+	}
+	row.Memory = m.MemoryUtilization
+	if n := len(row.Memory); n > 0 {
+		row.MemoryNow = row.Memory[n-1].Value
+	}
+	row.Spark = status.Sparkline(row.Memory, now)
+
+	for _, w := range rec.Watching {
+		row.Watching = append(row.Watching, status.Watch{Incident: w.Incident, StartedAt: w.StartedAt, Severity: w.Severity})
+	}
+	row.BudgetLeft = row.Budget
+	for i, a := range rec.Actions {
+		if i == 0 {
+			row.LastAction = &status.Action{Incident: a.Incident, Action: a.Action, At: a.At, Change: changeText(a), Revision: a.Revision, Outcome: a.Outcome}
+		}
+		if a.Changed() && now.Sub(a.At) < 24*time.Hour {
+			row.BudgetLeft--
+		}
+		if a.Changed() && !a.At.Before(now.Add(-Window)) {
+			row.Changes = append(row.Changes, status.Change{At: a.At, Label: changeLabel(a)})
+		}
+	}
+	row.BudgetLeft = max(row.BudgetLeft, 0)
+	if p := rec.Pending; p != nil {
+		row.Pending = &status.Pending{Incident: p.Incident, Action: p.Action, Due: p.VerifyAt}
+	}
+	if p := rec.Pin; p != nil {
+		row.Pin = &status.Pin{Revision: p.Revision, Since: p.Since, Incident: p.Incident}
+	}
+	row.Rollout = rollout(obs)
+	row.Hold = r.hold(ctx, target, obs, rec, now)
+	seen := map[string]bool{}
+	for _, s := range rec.Sent {
+		k := s.Sink + " to " + s.To
+		if s.Refused == "" || seen[k] {
+			continue
+		}
+		seen[k] = true
+		row.Failing = append(row.Failing, fmt.Sprintf("%s refused at %s: %s", k, s.At.UTC().Format("15:04"), s.Refused))
+	}
+	return row, nil
+}
+
+// rollout words a rollout Cloud Run has not finished, or "".
+func rollout(obs cloudrun.Observation) string {
+	s := obs.Service
+	switch {
+	case s.LatestCreatedRevision != "" && s.LatestCreatedRevision != s.LatestReadyRevision:
+		return fmt.Sprintf("revision %s is not ready yet; %s serves", s.LatestCreatedRevision, s.LatestReadyRevision)
+	case obs.Reconciling:
+		return "Cloud Run is still reconciling the last change"
+	}
+	return ""
+}
+
+// hold words what holds runmedic's changes to the service now: a freeze window, the service's
+// freeze mark, or a snooze on a watched incident's alert policy.
+func (r Reader) hold(ctx context.Context, target snapshot.Target, obs cloudrun.Observation, rec Record, now time.Time) string {
+	if w := freeze.Window(r.Config.Freeze, now); w != "" {
+		return w
+	}
+	if freeze.Marked(obs.Service.Labels, obs.Service.Annotations) {
+		return "the service is marked " + freeze.Key + "=true"
+	}
+	if r.Snoozes == nil || len(rec.Watching) == 0 {
+		return ""
+	}
+	snoozes, err := r.Snoozes(ctx, target.Project, now)
+	if err != nil {
+		return fmt.Sprintf("snoozes unreadable (%v): changes are held", err)
+	}
+	for _, w := range rec.Watching {
+		if s := freeze.Snoozed(snoozes, w.Policy, now); s != "" {
+			return s
+		}
+	}
+	return ""
 }

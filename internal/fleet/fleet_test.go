@@ -3,185 +3,246 @@ package fleet_test
 import (
 	"context"
 	"errors"
-	"fmt"
+	"flag"
+	"image"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
-	"cloud.google.com/go/run/apiv2/runpb"
 	"github.com/google/go-cmp/cmp"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
+	"github.com/runmedic/runmedic/internal/browsertest"
+	"github.com/runmedic/runmedic/internal/chart"
 	"github.com/runmedic/runmedic/internal/cloudrun"
-	"github.com/runmedic/runmedic/internal/cloudruntest"
 	"github.com/runmedic/runmedic/internal/config"
 	"github.com/runmedic/runmedic/internal/fleet"
+	"github.com/runmedic/runmedic/internal/fleettest"
+	"github.com/runmedic/runmedic/internal/freeze"
+	"github.com/runmedic/runmedic/internal/logs"
+	"github.com/runmedic/runmedic/internal/monitoring"
+	"github.com/runmedic/runmedic/internal/report"
 	"github.com/runmedic/runmedic/internal/snapshot"
+	"github.com/runmedic/runmedic/internal/status"
 )
 
-var t0 = time.Date(2026, 2, 4, 10, 30, 0, 0, time.UTC)
+var (
+	update = flag.Bool("update", false, "rewrite the golden files under testdata")
+	shots  = flag.String("shots", "", "keep the screenshots in this directory")
+)
 
-const fleetYAML = `
-services:
-  - {project: p1, location: europe-west1, service: "*"}
-  - {project: p2, location: us-central1, service: "*", mode: shadow}
-  - {project: p1, location: europe-west1, service: billing}
-  - {project: p1, location: europe-west1, service: quiet, mode: "off"}
-  - {project: p3, location: europe-west1, service: api}
-`
+var now = time.Date(2026, 3, 14, 11, 0, 0, 0, time.UTC)
 
-// world is a Cloud Run fake with services in three projects and a discoverer over fleetYAML
-// reading it through the real client.
-type world struct {
-	srv *cloudruntest.Server
-	d   *fleet.Discoverer
-}
-
-func newWorld(t *testing.T) *world {
+// reader connects the real clients to the fleet's fakes.
+func reader(t testing.TB, f *fleettest.Fleet) fleet.Reader {
 	t.Helper()
-	cfg, err := config.Default()
+	ctx := context.Background()
+	run, err := cloudrun.New(ctx, f.Run.ClientOptions()...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg, err = config.Parse([]byte(fleetYAML), cfg); err != nil {
+	t.Cleanup(func() { run.Close() })
+	mon, err := monitoring.New(ctx, f.Monitoring.ClientOptions()...)
+	if err != nil {
 		t.Fatal(err)
 	}
-	srv := cloudruntest.New(t)
-	for _, s := range []struct {
-		name   string
-		labels map[string]string
-		ann    map[string]string
-	}{
-		{"projects/p1/locations/europe-west1/services/web", map[string]string{config.ModeLabel: "enforce"}, nil},
-		{"projects/p1/locations/europe-west1/services/worker", nil, map[string]string{config.ModeAnnotation: "shadow"}},
-		{"projects/p1/locations/europe-west1/services/batch", nil, nil},                                              // not opted in
-		{"projects/p1/locations/europe-west1/services/old", map[string]string{config.ModeLabel: "off"}, nil},         // opted out
-		{"projects/p1/locations/europe-west1/services/typo", map[string]string{config.ModeLabel: "enforced"}, nil},   // unknown mode
-		{"projects/p1/locations/europe-west1/services/billing", map[string]string{config.ModeLabel: "enforce"}, nil}, // named rule
-		{"projects/p1/locations/europe-west1/services/quiet", map[string]string{config.ModeLabel: "enforce"}, nil},   // named off
-		{"projects/p1/locations/us-central1/services/web", map[string]string{config.ModeLabel: "enforce"}, nil},      // no rule there
-		{"projects/p2/locations/us-central1/services/api", map[string]string{config.ModeLabel: "enforce"}, nil},      // rule is shadow
-		{"projects/p3/locations/europe-west1/services/other", map[string]string{config.ModeLabel: "enforce"}, nil},   // named rules only
-	} {
-		svc := &runpb.Service{Name: s.name, Labels: s.labels, Annotations: s.ann,
-			Template: &runpb.RevisionTemplate{Containers: []*runpb.Container{{Image: "img"}}}}
-		if err := srv.AddService(svc); err != nil {
+	t.Cleanup(func() { mon.Close() })
+	lg, err := logs.New(ctx, f.Logging.ClientOptions()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { lg.Close() })
+	base, err := config.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Parse([]byte(fleettest.Config), base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fleet.Reader{Run: run, Metrics: mon, Logs: lg, Records: fleet.Annotation{}, Config: cfg}
+}
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
 			t.Fatal(err)
 		}
+		t.Logf("updated %s", path)
+		return
 	}
-	c, err := cloudrun.New(context.Background(), srv.ClientOptions()...)
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("read golden: %v (run go test ./internal/fleet -update)", err)
+	}
+	if diff := cmp.Diff(string(want), got); diff != "" {
+		t.Errorf("%s differs (-want +got):\n%s", path, diff)
+	}
+}
+
+func rows(t *testing.T, r fleet.Reader, projects ...string) []status.Row {
+	t.Helper()
+	return status.Collect(context.Background(), fleet.Targets(r.Config, projects), 2,
+		func(ctx context.Context, tg snapshot.Target) (status.Row, error) { return r.Row(ctx, tg, now) })
+}
+
+// TestStatusOfThreeServices reads the fleet through the real clients: a healthy service, one
+// raised and awaiting verification with a refusing sink, and one pinned after a rollback.
+func TestStatusOfThreeServices(t *testing.T) {
+	f := fleettest.Start(t, now)
+	got := rows(t, reader(t, f))
+	if len(got) != 3 {
+		t.Fatalf("status has %d rows, want 3", len(got))
+	}
+	byName := map[string]status.Row{}
+	for _, r := range got {
+		if r.Error != "" {
+			t.Fatalf("row %s: %s", r.Service, r.Error)
+		}
+		byName[r.Name()] = r
+	}
+	web, api, worker := byName["aiprod-web"], byName["aiprod-api"], byName["aiprod-worker"]
+	for _, c := range []struct {
+		row   status.Row
+		state string
+	}{{web, "ok"}, {api, "verifying"}, {worker, "pinned"}} {
+		if c.row.State() != c.state {
+			t.Errorf("%s state = %q, want %q", c.row.Name(), c.row.State(), c.state)
+		}
+	}
+	if api.MemoryLimit != "4Gi" || api.MemoryNow < 0.5 || api.MemoryNow > 0.56 {
+		t.Errorf("aiprod-api memory = %s at %.2f, want 4Gi at about 0.53", api.MemoryLimit, api.MemoryNow)
+	}
+	if api.Pending == nil || !api.Pending.Due.Equal(now.Add(4*time.Minute)) {
+		t.Errorf("aiprod-api pending = %+v, want verification due at %v", api.Pending, now.Add(4*time.Minute))
+	}
+	if len(api.Watching) != 1 || api.Watching[0].Incident != fleettest.Incident {
+		t.Errorf("aiprod-api watching = %+v, want %s", api.Watching, fleettest.Incident)
+	}
+	if api.BudgetLeft != 2 || web.BudgetLeft != 3 {
+		t.Errorf("budget left = api %d, web %d; want 2 and 3 (the web raise is two days old)", api.BudgetLeft, web.BudgetLeft)
+	}
+	if len(api.Failing) != 1 || !strings.Contains(api.Failing[0], "chat to backend-lead refused") {
+		t.Errorf("aiprod-api failing sinks = %q, want the chat refusal", api.Failing)
+	}
+	if worker.Pin == nil || worker.Pin.Revision != fleettest.WorkerOld || worker.Mode != config.ModeShadow {
+		t.Errorf("aiprod-worker = pin %+v, mode %q; want pinned to %s in shadow", worker.Pin, worker.Mode, fleettest.WorkerOld)
+	}
+	if !strings.Contains(worker.Spark, " ") || strings.TrimSpace(web.Spark) != web.Spark {
+		t.Errorf("sparklines: worker %q must show its gap, web %q must be whole", worker.Spark, web.Spark)
+	}
+	golden(t, "status.txt", status.Text(got, now))
+	js, err := status.JSON(got, now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { c.Close() })
-	return &world{srv: srv, d: &fleet.Discoverer{Config: cfg, Lister: c}}
-}
+	golden(t, "status.json", string(js)+"\n")
 
-func member(project, location, service, mode string) fleet.Member {
-	return fleet.Member{Target: snapshot.Target{Project: project, Location: location, Service: service}, Mode: mode}
-}
-
-func TestServicesOptedIn(t *testing.T) {
-	w := newWorld(t)
-	got, err := w.d.Services(context.Background(), t0)
-	if err != nil {
-		t.Fatalf("Services: %v", err)
-	}
-	want := []fleet.Member{
-		member("p1", "europe-west1", "web", "enforce"),
-		member("p1", "europe-west1", "worker", "shadow"),
-		member("p2", "us-central1", "api", "shadow"),
-	}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("Services (-want +got):\n%s", diff)
-	}
-	if n := w.srv.Calls("ListServices"); n != 2 {
-		t.Errorf("ListServices called %d times, want once for each of the 2 locations with a \"*\" rule", n)
-	}
-	if n := w.srv.Calls("GetService"); n != 0 {
-		t.Errorf("GetService called %d times, want none: discovery reads listings only", n)
+	if only := rows(t, reader(t, f), "aiprod-batch-77"); len(only) != 1 || only[0].Name() != "aiprod-worker" {
+		t.Errorf("status --project aiprod-batch-77 = %d rows, want aiprod-worker alone", len(only))
 	}
 }
 
-// TestServicesCachedAndBounded checks the rate: a listing is reused for the TTL, a label change
-// shows after it, and a failing location is retried no sooner than Retry while its last
-// services are kept.
-func TestServicesCachedAndBounded(t *testing.T) {
-	w := newWorld(t)
-	ctx := context.Background()
-	calls := func() int { return w.srv.Calls("ListServices") }
-	names := func(ms []fleet.Member) []string {
-		var out []string
-		for _, m := range ms {
-			out = append(out, m.Target.Service)
-		}
-		return out
-	}
-	if _, err := w.d.Services(ctx, t0); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.srv.Modify("projects/p1/locations/europe-west1/services/batch", func(s *runpb.Service) {
-		s.Labels = map[string]string{config.ModeLabel: "enforce"}
-	}); err != nil {
-		t.Fatal(err)
-	}
-	for _, at := range []time.Duration{time.Minute, 5 * time.Minute, 9*time.Minute + 59*time.Second} {
-		got, err := w.d.Services(ctx, t0.Add(at))
-		if err != nil || calls() != 2 || len(got) != 3 {
-			t.Errorf("Services at +%s = %v, %v after %d listings; want the cached 3 members and no new listing", at, names(got), err, calls())
-		}
-	}
-	got, err := w.d.Services(ctx, t0.Add(10*time.Minute))
-	if err != nil || calls() != 4 {
-		t.Fatalf("Services at +10m: %v after %d listings, want both locations listed again", err, calls())
-	}
-	if diff := cmp.Diff([]string{"batch", "web", "worker", "api"}, names(got)); diff != "" {
-		t.Errorf("Services after the TTL (-want +got):\n%s", diff)
-	}
-
-	// p1 fails at +20m: its last members are kept, the error names it, and it is not listed
-	// again before a minute has passed.
-	w.srv.FailNext("ListServices", codes.Unavailable, 1000)
-	got, err = w.d.Services(ctx, t0.Add(20*time.Minute))
-	if status.Code(err) != codes.Unavailable {
-		t.Errorf("Services with ListServices failing: error %v, want the Unavailable", err)
-	}
+// TestStatusHoldsAndErrors checks a freeze window and a service that cannot be read: the others
+// still show.
+func TestStatusHoldsAndErrors(t *testing.T) {
+	f := fleettest.Start(t, now)
+	r := reader(t, f)
+	r.Config.Freeze = []config.FreezeWindow{{Name: "pi-day", Start: "2026-03-14", End: "2026-03-14"}}
+	r.Config.Services = append(r.Config.Services, config.ServiceRule{Project: "aiprod-484120", Location: "europe-west1", Service: "gone"})
+	got := rows(t, r)
 	if len(got) != 4 {
-		t.Errorf("Services with ListServices failing kept %v, want the last 4 members", names(got))
+		t.Fatalf("status has %d rows, want 4", len(got))
 	}
-	failed := calls()
-	if _, err := w.d.Services(ctx, t0.Add(20*time.Minute+30*time.Second)); err != nil || calls() != failed {
-		t.Errorf("Services 30s after a failure: %v after %d listings (was %d); want no new listing, no error", err, calls(), failed)
-	}
-	w.srv.FailNext("ListServices", codes.Unavailable, 0)
-	if _, err := w.d.Services(ctx, t0.Add(21*time.Minute)); err != nil || calls() == failed {
-		t.Errorf("Services a minute after a failure: %v after %d listings (was %d); want listed again", err, calls(), failed)
+	for _, row := range got {
+		switch {
+		case row.Name() == "gone":
+			if row.State() != "error" || !strings.Contains(row.Error, "NotFound") {
+				t.Errorf("missing service row = %q %q, want an error saying NotFound", row.State(), row.Error)
+			}
+		case row.State() != "held" || !strings.Contains(row.Hold, "pi-day"):
+			t.Errorf("%s = %q hold %q, want held by pi-day", row.Name(), row.State(), row.Hold)
+		}
 	}
 }
 
-// fakeLister is a Lister that answers from memory, for the truncated case the Cloud Run fake
-// would need a thousand services to show.
-type fakeLister map[string][]cloudrun.Listed
-
-func (f fakeLister) ListServices(_ context.Context, project, location string) ([]cloudrun.Listed, error) {
-	l := f[project+"/"+location]
-	if len(l) > 1 {
-		return l[:1], fmt.Errorf("list services in %s/%s: %w", project, location, cloudrun.ErrTruncated)
+// TestFleetPageInBrowser renders `status --html` in headless Chromium and checks a chart shows in
+// each of the three cards (the grid puts them side by side at 1200 px).
+func TestFleetPageInBrowser(t *testing.T) {
+	f := fleettest.Start(t, now)
+	page, err := status.HTML(rows(t, reader(t, f)), now)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return l, nil
+	if strings.Contains(page, "<script") || strings.Contains(page, "src=") || strings.Contains(page, "href=") {
+		t.Fatal("the fleet page must be self-contained and script-free")
+	}
+	shot := ""
+	if *shots != "" {
+		shot = filepath.Join(*shots, "status.png")
+	}
+	img := browsertest.Screenshot(t, page, 1200, 1600, shot)
+	blue, _ := browsertest.Hex(chart.MemoryColour)
+	red, _ := browsertest.Hex(chart.ThresholdColour)
+	w := img.Bounds().Dx()
+	for i := range 3 {
+		col := image.Rect(i*w/3, 0, (i+1)*w/3, 700)
+		n, th := browsertest.Count(img, col, blue, 12), browsertest.Count(img, col, red, 12)
+		t.Logf("card %d: %d memory pixels, %d threshold pixels", i+1, n, th)
+		if n < 150 || th < 100 {
+			t.Errorf("card %d shows %d memory-line and %d threshold pixels, want ≥ 150 and ≥ 100: its chart did not render", i+1, n, th)
+		}
+	}
 }
 
-func TestServicesTruncatedKeepsWhatWasRead(t *testing.T) {
-	cfg := newWorld(t).d.Config
-	in := func(s, mode string) cloudrun.Listed {
-		return cloudrun.Listed{Target: snapshot.Target{Project: "p1", Location: "europe-west1", Service: s}, Labels: map[string]string{config.ModeLabel: mode}}
+// TestIncidentReport writes up the incident on aiprod-api from the fakes and the state.
+func TestIncidentReport(t *testing.T) {
+	f := fleettest.Start(t, now)
+	r := reader(t, f)
+	in, err := r.Incident(context.Background(), fleettest.API, fleettest.Incident, nil, now)
+	if err != nil {
+		t.Fatal(err)
 	}
-	d := &fleet.Discoverer{Config: cfg, Lister: fakeLister{"p1/europe-west1": {in("a", "enforce"), in("b", "enforce")}}}
-	got, err := d.Services(context.Background(), t0)
-	if !errors.Is(err, cloudrun.ErrTruncated) {
-		t.Errorf("Services error = %v, want ErrTruncated", err)
+	if len(in.Changes) != 1 || in.Changes[0].Revision != fleettest.APIRaised || in.Verification == nil || in.Verification.Outcome != "pending" {
+		t.Errorf("changes %+v, verification %+v; want the raise to %s, verification pending", in.Changes, in.Verification, fleettest.APIRaised)
 	}
-	if diff := cmp.Diff([]fleet.Member{member("p1", "europe-west1", "a", "enforce")}, got); diff != "" {
-		t.Errorf("Services (-want +got):\n%s", diff)
+	if len(in.Chart.Kills) != 2 || len(in.Chart.Changes) != 1 || in.Chart.Changes[0].Label != "2Gi→4Gi" || len(in.Chart.Memory) == 0 {
+		t.Errorf("chart has %d kills, changes %+v, %d points; want 2 kills (first, last), 2Gi→4Gi, memory", len(in.Chart.Kills), in.Chart.Changes, len(in.Chart.Memory))
+	}
+	golden(t, "incident.md", report.Markdown(in))
+
+	_, err = r.Incident(context.Background(), fleettest.Web, fleettest.Incident, nil, now)
+	if err == nil || !strings.Contains(err.Error(), "no record of the incident") {
+		t.Errorf("Incident on a service without it = %v, want no record", err)
+	}
+}
+
+// TestStatusShowsSnoozeOnWatchedIncident: a Monitoring snooze on the alert policy of an incident
+// runmedic watches holds its changes, and status says so; an unreadable snooze list holds too.
+func TestStatusShowsSnoozeOnWatchedIncident(t *testing.T) {
+	f := fleettest.Start(t, now)
+	r := reader(t, f)
+	r.Snoozes = func(_ context.Context, project string, at time.Time) ([]freeze.Snooze, error) {
+		return []freeze.Snooze{{Name: "projects/" + project + "/snoozes/1", DisplayName: "deploy window",
+			Policies: []string{"projects/aiprod-484120/alertPolicies/1234"}, Start: at.Add(-time.Hour), End: at.Add(time.Hour)}}, nil
+	}
+	row, err := r.Row(context.Background(), fleettest.API, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if row.State() != "held" || !strings.Contains(row.Hold, `snooze "deploy window"`) {
+		t.Errorf("aiprod-api = %q hold %q, want held by the snooze", row.State(), row.Hold)
+	}
+	r.Snoozes = func(context.Context, string, time.Time) ([]freeze.Snooze, error) {
+		return nil, errors.New("PermissionDenied")
+	}
+	if row, _ := r.Row(context.Background(), fleettest.API, now); !strings.Contains(row.Hold, "snoozes unreadable") {
+		t.Errorf("hold with unreadable snoozes = %q, want it said", row.Hold)
+	}
+	if row, _ := r.Row(context.Background(), fleettest.Web, now); row.Hold != "" {
+		t.Errorf("aiprod-web watches nothing, yet hold = %q", row.Hold)
 	}
 }

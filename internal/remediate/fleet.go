@@ -4,14 +4,14 @@ import (
 	"context"
 	"time"
 
-	"github.com/runmedic/runmedic/internal/fleet"
+	"github.com/runmedic/runmedic/internal/discover"
 )
 
 // Fleet finds, at a bounded rate, the services a config rule with service "*" admits and that
 // opted in with their mode label, so a verify tick can walk them beside the services the config
-// names. *fleet.Discoverer is one.
+// names. *discover.Discoverer is one.
 type Fleet interface {
-	Services(ctx context.Context, now time.Time) ([]fleet.Member, error)
+	Services(ctx context.Context, now time.Time) ([]discover.Member, error)
 }
 
-var _ Fleet = (*fleet.Discoverer)(nil)
+var _ Fleet = (*discover.Discoverer)(nil)
