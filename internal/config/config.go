@@ -24,15 +24,19 @@ type Config struct {
 
 // Defaults are the runbook's numbers. Every field has a value in the bundled config.yaml.
 type Defaults struct {
-	Mode                       string           `json:"mode"` // ModeEnforce or ModeShadow
-	MemorySteps                []string         `json:"memory_steps"`
-	MemoryCeiling              string           `json:"memory_ceiling"`
-	CPUCeiling                 string           `json:"cpu_ceiling"`
-	Cooldown                   Duration         `json:"cooldown"`
-	MaxActionsPerDay           int              `json:"max_actions_per_day"`
-	RegressionWindow           Duration         `json:"regression_window"`
-	VerifyAfter                Duration         `json:"verify_after"`
-	VerifyBelow                float64          `json:"verify_below"`
+	Mode             string   `json:"mode"` // ModeEnforce or ModeShadow
+	MemorySteps      []string `json:"memory_steps"`
+	MemoryCeiling    string   `json:"memory_ceiling"`
+	CPUCeiling       string   `json:"cpu_ceiling"`
+	Cooldown         Duration `json:"cooldown"`
+	MaxActionsPerDay int      `json:"max_actions_per_day"`
+	RegressionWindow Duration `json:"regression_window"`
+	VerifyAfter      Duration `json:"verify_after"`
+	VerifyBelow      float64  `json:"verify_below"`
+	// MemoryThreshold is the p99 memory utilization above which memory counts as high. It is
+	// runmedic's own line: the alert's threshold_value is shown, never trusted, so a notification
+	// that claims a lower one cannot make a healthy service look high.
+	MemoryThreshold            float64          `json:"memory_threshold"`
 	Escalation                 []EscalationStep `json:"escalation"`
 	MaxEventAge                Duration         `json:"max_event_age"`
 	RevertOnFailedVerification bool             `json:"revert_on_failed_verification"`
@@ -50,12 +54,13 @@ type EscalationStep struct {
 	Notify string   `json:"notify"`
 }
 
-// ServiceRule admits one service. Mode, when set, overrides the default mode for it.
+// ServiceRule admits one service. Mode and MemoryThreshold, when set, override the defaults for it.
 type ServiceRule struct {
-	Project  string `json:"project"`
-	Location string `json:"location"`
-	Service  string `json:"service"`
-	Mode     string `json:"mode,omitempty"`
+	Project         string  `json:"project"`
+	Location        string  `json:"location"`
+	Service         string  `json:"service"`
+	Mode            string  `json:"mode,omitempty"`
+	MemoryThreshold float64 `json:"memory_threshold,omitempty"`
 }
 
 // Allowed reports whether t is on the allowlist, and the rule that admits it.
@@ -74,6 +79,17 @@ func (c Config) ModeFor(t snapshot.Target) string {
 		return r.Mode
 	}
 	return c.Defaults.Mode
+}
+
+// DefaultsFor is the defaults in force for t: its rule's memory_threshold, when set, replaces
+// the default one. Signals are computed with these, so the line memory is judged against is the
+// service's own.
+func (c Config) DefaultsFor(t snapshot.Target) Defaults {
+	d := c.Defaults
+	if r, ok := c.Allowed(t); ok && r.MemoryThreshold > 0 {
+		d.MemoryThreshold = r.MemoryThreshold
+	}
+	return d
 }
 
 // Duration is a time.Duration written as Go duration text ("15m", "24h") in YAML and JSON.

@@ -147,6 +147,9 @@ func (c Config) Validate() error {
 	if d.VerifyBelow <= 0 || d.VerifyBelow >= 1 {
 		return fmt.Errorf("defaults.verify_below: %g, want a fraction between 0 and 1", d.VerifyBelow)
 	}
+	if d.MemoryThreshold <= 0 || d.MemoryThreshold >= 1 {
+		return fmt.Errorf("defaults.memory_threshold: %g, want a fraction between 0 and 1", d.MemoryThreshold)
+	}
 	for i, e := range d.Escalation {
 		if e.Notify == "" {
 			return fmt.Errorf("defaults.escalation[%d].notify: empty", i)
@@ -171,6 +174,8 @@ func (c Config) Validate() error {
 			return fmt.Errorf("services[%d].service: empty", i)
 		case s.Mode != "" && s.Mode != ModeEnforce && s.Mode != ModeShadow:
 			return fmt.Errorf("services[%d].mode: %q is neither %q nor %q", i, s.Mode, ModeEnforce, ModeShadow)
+		case s.MemoryThreshold < 0 || s.MemoryThreshold >= 1:
+			return fmt.Errorf("services[%d].memory_threshold: %g, want a fraction between 0 and 1", i, s.MemoryThreshold)
 		}
 	}
 	return nil

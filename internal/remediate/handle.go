@@ -170,7 +170,7 @@ func (r *Remediator) decide(ctx context.Context, snap snapshot.Snapshot, rec *re
 	rec.events = append(rec.events, v.event)
 	snap.History = rec.st.History() // the policy sees the verdict: a failed step is no longer "done"
 	if !v.healthy {
-		sig, err := signals.Compute(snap, r.Config.Defaults)
+		sig, err := signals.Compute(snap, r.Config.DefaultsFor(snap.Target))
 		if err != nil {
 			return Outcome{}, fmt.Errorf("compute signals: %w", err)
 		}
