@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -76,6 +78,8 @@ func TestEventAcks(t *testing.T) {
 		{"test notification", pubsubEvent(t, []byte(`{"version":"test","incident":{"incident_id":"1","state":"OPEN"}}`), now, nil), "test notification"},
 		{"not a Pub/Sub message", notJSON, "not a Pub/Sub message"},
 		{"a panic in the pipeline", pubsubEvent(t, incident(t), now, nil), "internal error"},
+		{"message data one byte over the cap", pubsubEvent(t, bytes.Repeat([]byte("x"), MaxMessageData+1), now, nil), "message data is 65537 bytes, over the 65536-byte cap"},
+		{"event data over the cap", pubsubEvent(t, bytes.Repeat([]byte("x"), 1<<20), now, nil), "over the 103768-byte cap for a notification; acked without decoding"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -110,4 +114,62 @@ func TestDeliveryTimeout(t *testing.T) {
 			t.Errorf("deliveryTimeout(%q) = %v, want %v", tt.env, got, tt.want)
 		}
 	}
+}
+
+// TestOversizedMessagesAckedOnce: eight messages at Pub/Sub's 10 MB maximum, delivered at once,
+// are each acked with exactly one log line and never reach the remediator (whose missing
+// clients would log an internal error).
+func TestOversizedMessagesAckedOnce(t *testing.T) {
+	data := bytes.Repeat([]byte(`{"incident":{"summary":"`), 10<<20/24)
+	events := make([]event.Event, 8)
+	for i := range events {
+		events[i] = pubsubEvent(t, data, now, nil)
+		events[i].SetID(fmt.Sprintf("big-%d", i))
+	}
+	var log syncBuffer
+	h := bareHandler(&log.buf)
+	h.Log = audit.NewLogger(&log)
+	errs := make(chan error, len(events))
+	for _, e := range events {
+		go func() { errs <- h.Event(context.Background(), e) }()
+	}
+	for range events {
+		if err := <-errs; err != nil {
+			t.Errorf("Event() = %v, want nil (ack)", err)
+		}
+	}
+	lines := strings.Split(strings.TrimSpace(log.String()), "\n")
+	if len(lines) != len(events) {
+		t.Fatalf("%d log lines, want %d (one per message):\n%s", len(lines), len(events), log.String())
+	}
+	for i := range events {
+		id := fmt.Sprintf("event big-%d: data is ", i)
+		n := 0
+		for _, l := range lines {
+			if strings.Contains(l, id) && strings.Contains(l, "acked without decoding") {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Errorf("%d log lines for big-%d, want 1:\n%s", n, i, log.String())
+		}
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the concurrent deliveries of one test.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
