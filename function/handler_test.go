@@ -58,6 +58,22 @@ func incident(t *testing.T) []byte {
 	return b
 }
 
+// tooManyLabels is the fixture with 65 policy user labels.
+func tooManyLabels(t *testing.T) []byte {
+	kv := []string{`"remediation": "auto"`}
+	for i := range 64 {
+		kv = append(kv, fmt.Sprintf(`"k%d": "v"`, i))
+	}
+	return bytes.Replace(incident(t), []byte(`"remediation": "auto"`), []byte(strings.Join(kv, ",")), 1)
+}
+
+// forgedURL is the fixture for a service outside the allowlist (so the bare remediator answers
+// without clients) with an incident URL that points at another project.
+func forgedURL(t *testing.T) []byte {
+	b := bytes.ReplaceAll(incident(t), []byte(`"service_name": "aiprod-api"`), []byte(`"service_name": "stranger"`))
+	return bytes.Replace(b, []byte("project=aiprod-484120"), []byte("project=attacker"), 1)
+}
+
 // TestEventAcks covers the deliveries the handler must ack without acting, each with exactly
 // one log line saying why.
 func TestEventAcks(t *testing.T) {
@@ -79,6 +95,8 @@ func TestEventAcks(t *testing.T) {
 		{"not a Pub/Sub message", notJSON, "not a Pub/Sub message"},
 		{"a panic in the pipeline", pubsubEvent(t, incident(t), now, nil), "internal error"},
 		{"message data one byte over the cap", pubsubEvent(t, bytes.Repeat([]byte("x"), MaxMessageData+1), now, nil), "message data is 65537 bytes, over the 65536-byte cap"},
+		{"too many labels", pubsubEvent(t, tooManyLabels(t), now, nil), "incident.policy_user_labels has 65 labels, more than 64"},
+		{"a forged incident URL is dropped with a warning", pubsubEvent(t, forgedURL(t), now, nil), "incident.url dropped: project=\\\"attacker\\\" is neither the scoping project"},
 		{"event data over the cap", pubsubEvent(t, bytes.Repeat([]byte("x"), 1<<20), now, nil), "over the 103768-byte cap for a notification; acked without decoding"},
 	}
 	for _, tt := range tests {

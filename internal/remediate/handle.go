@@ -30,6 +30,7 @@ func (r *Remediator) Handle(ctx context.Context, a alert.Alert) (audit.Event, er
 		Target:        a.Target.Name(),
 		Step:          "observe",
 		Delivery:      a.Delivery.MessageID,
+		Warnings:      a.Warnings,
 	}
 	if _, ok := r.Config.Allowed(a.Target); !ok {
 		// Not even read: nothing else is ever touched.
@@ -91,7 +92,7 @@ func (r *Remediator) Execute(ctx context.Context, run *Run) (audit.Event, error)
 	a, snap, out, now, rec := run.Alert, run.Snapshot, run.Outcome, run.now, run.rec
 	ev := audit.Event{
 		Time: now, Incident: a.Incident.ID, IncidentState: a.Incident.State, Target: a.Target.Name(),
-		Delivery: a.Delivery.MessageID,
+		Delivery: a.Delivery.MessageID, Warnings: a.Warnings,
 	}
 	ev = describe(ev, out, snap.History)
 
