@@ -124,6 +124,7 @@ func (m *module) ctx(each map[string]cty.Value) *hcl.EvalContext {
 		Functions: map[string]function.Function{
 			"coalesce": stdlib.CoalesceFunc,
 			"distinct": stdlib.DistinctFunc,
+			"floor":    stdlib.FloorFunc,
 			"format":   stdlib.FormatFunc,
 			"join":     stdlib.JoinFunc,
 			"keys":     stdlib.KeysFunc,
