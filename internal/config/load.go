@@ -150,6 +150,11 @@ func (c Config) Validate() error {
 	if d.MemoryThreshold <= 0 || d.MemoryThreshold >= 1 {
 		return fmt.Errorf("defaults.memory_threshold: %g, want a fraction between 0 and 1", d.MemoryThreshold)
 	}
+	// A change is verified when memory stays below verify_below: at or above the threshold, a
+	// service could be verified healthy while still counting as high.
+	if d.VerifyBelow >= d.MemoryThreshold {
+		return fmt.Errorf("defaults.verify_below: %g is not below memory_threshold %g", d.VerifyBelow, d.MemoryThreshold)
+	}
 	for i, e := range d.Escalation {
 		if e.Notify == "" {
 			return fmt.Errorf("defaults.escalation[%d].notify: empty", i)
@@ -176,6 +181,8 @@ func (c Config) Validate() error {
 			return fmt.Errorf("services[%d].mode: %q is neither %q nor %q", i, s.Mode, ModeEnforce, ModeShadow)
 		case s.MemoryThreshold < 0 || s.MemoryThreshold >= 1:
 			return fmt.Errorf("services[%d].memory_threshold: %g, want a fraction between 0 and 1", i, s.MemoryThreshold)
+		case s.MemoryThreshold != 0 && s.MemoryThreshold <= d.VerifyBelow:
+			return fmt.Errorf("services[%d].memory_threshold: %g is not above defaults.verify_below %g", i, s.MemoryThreshold, d.VerifyBelow)
 		}
 	}
 	return nil

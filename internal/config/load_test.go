@@ -117,6 +117,8 @@ func TestParseRejects(t *testing.T) {
 		{"verify_below at 0", "defaults:\n  verify_below: 0\n", "defaults.verify_below: 0, want a fraction"},
 		{"memory_threshold at 1", "defaults:\n  memory_threshold: 1\n", "defaults.memory_threshold: 1, want a fraction between 0 and 1"},
 		{"memory_threshold as text", "defaults:\n  memory_threshold: high\n", "defaults.memory_threshold: want float64, got string"},
+		{"memory_threshold under verify_below", "defaults:\n  memory_threshold: 0.75\n", "defaults.verify_below: 0.8 is not below memory_threshold 0.75"},
+		{"service memory_threshold under verify_below", "services:\n  - {project: p, location: l, service: s, memory_threshold: 0.7}\n", "services[0].memory_threshold: 0.7 is not above defaults.verify_below 0.8"},
 		{"service memory_threshold above 1", "services:\n  - {project: p, location: l, service: s, memory_threshold: 85}\n", "services[0].memory_threshold: 85, want a fraction between 0 and 1"},
 		{"budget of zero", "defaults:\n  max_actions_per_day: 0\n", "defaults.max_actions_per_day: 0, want at least 1"},
 		{"negative cooldown", "defaults:\n  cooldown: -5m\n", "defaults.cooldown: -5m is negative"},
@@ -165,14 +167,14 @@ func TestDurationText(t *testing.T) {
 
 // TestDefaultsForServiceThreshold: a service's memory_threshold replaces the default for it only.
 func TestDefaultsForServiceThreshold(t *testing.T) {
-	c, err := config.Parse([]byte("defaults:\n  memory_threshold: 0.9\nservices:\n  - {project: p, location: l, service: hot, memory_threshold: 0.7}\n  - {project: p, location: l, service: plain}\n"), mustDefault(t))
+	c, err := config.Parse([]byte("defaults:\n  memory_threshold: 0.9\nservices:\n  - {project: p, location: l, service: hot, memory_threshold: 0.82}\n  - {project: p, location: l, service: plain}\n"), mustDefault(t))
 	if err != nil {
 		t.Fatalf("Parse: %v", err)
 	}
 	for _, tt := range []struct {
 		service string
 		want    float64
-	}{{"hot", 0.7}, {"plain", 0.9}, {"not-listed", 0.9}} {
+	}{{"hot", 0.82}, {"plain", 0.9}, {"not-listed", 0.9}} {
 		got := c.DefaultsFor(snapshot.Target{Project: "p", Location: "l", Service: tt.service}).MemoryThreshold
 		if got != tt.want {
 			t.Errorf("DefaultsFor(%s).MemoryThreshold = %g, want %g", tt.service, got, tt.want)
