@@ -2,6 +2,7 @@ package function
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"time"
 
@@ -19,6 +20,16 @@ const (
 	KindVerifyTick = "verify-tick"
 )
 
+// MaxMessageData is the largest Pub/Sub message data runmedic decodes. A Cloud Monitoring
+// notification is a few KiB; Pub/Sub accepts 10 MB, so anything larger than this is not an alert
+// and is acked with one log line before it is decoded: eight 10 MB messages in flight must not
+// take the instance's memory (infra/ sizes the function for them).
+const MaxMessageData = 64 << 10
+
+// envelopeAllowance is room in the CloudEvent data for what surrounds the message data: ids,
+// times, the subscription and attributes.
+const envelopeAllowance = 16 << 10
+
 // DeliveryTimeout bounds one delivery below the function's largest timeout (540 s, infra/), so a
 // slow Cloud Run rollout ends in a logged retry rather than a killed instance with no record.
 const DeliveryTimeout = 8 * time.Minute
@@ -32,6 +43,8 @@ type Handler struct {
 	Timeout     time.Duration // bounds one delivery; 0 leaves the caller's deadline alone
 	Project     string        // for trace names in log lines
 	Now         func() time.Time
+	// MaxData bounds the Pub/Sub message data decoded; 0 is MaxMessageData.
+	MaxData int
 }
 
 // Event handles one delivery. It never panics: a panic in the pipeline is logged and acked,
@@ -52,6 +65,11 @@ func (h *Handler) Event(ctx context.Context, e event.Event) (err error) {
 			err = nil
 		}
 	}()
+	if n, limit := len(e.Data()), h.maxEventData(); n > limit {
+		// Checked on the raw length: neither base64-decoded nor unmarshalled.
+		log.Log(audit.Warning, fmt.Sprintf("event %s: data is %d bytes, over the %d-byte cap for a notification; acked without decoding", e.ID(), n, limit), nil, nil)
+		return nil
+	}
 	var msg alert.MessagePublishedData
 	if err := e.DataAs(&msg); err != nil {
 		log.Log(audit.Warning, fmt.Sprintf("event %s: data is not a Pub/Sub message: %v; acked", e.ID(), err), nil, nil)
@@ -63,6 +81,10 @@ func (h *Handler) Event(ctx context.Context, e event.Event) (err error) {
 	}
 	if age := h.Now().Sub(published); !published.IsZero() && h.MaxEventAge > 0 && age > h.MaxEventAge {
 		log.Log(audit.Warning, fmt.Sprintf("event %s: published %s ago, older than %s; acked without acting", e.ID(), age.Round(time.Second), h.MaxEventAge), nil, nil)
+		return nil
+	}
+	if n := len(msg.Message.Data); n > h.maxData() {
+		log.Log(audit.Warning, fmt.Sprintf("event %s: message data is %d bytes, over the %d-byte cap for a notification; acked without decoding", e.ID(), n, h.maxData()), nil, nil)
 		return nil
 	}
 	if msg.Message.Attributes[KindAttribute] == KindVerifyTick {
@@ -79,6 +101,19 @@ func (h *Handler) Event(ctx context.Context, e event.Event) (err error) {
 		return err
 	}
 	return nil
+}
+
+func (h *Handler) maxData() int {
+	if h.MaxData > 0 {
+		return h.MaxData
+	}
+	return MaxMessageData
+}
+
+// maxEventData is the largest CloudEvent data that can carry maxData bytes of message data: its
+// base64 plus the envelope. A notification carried directly (no Pub/Sub wrapper) gets the same.
+func (h *Handler) maxEventData() int {
+	return base64.StdEncoding.EncodedLen(h.maxData()) + envelopeAllowance
 }
 
 // decode reads the notification from the Pub/Sub message, or from the event data itself when a

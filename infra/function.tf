@@ -67,12 +67,14 @@ resource "google_cloudfunctions2_function" "runmedic" {
   }
 
   service_config {
-    # One instance: a single writer per service; the etag is the second line of defence.
+    # One instance: a single writer per service; the etag is the second line of defence. Once
+    # the Firestore ledger claims each (service, incident, step) in a transaction, this can be
+    # raised for a fleet that outgrows one instance.
     min_instance_count               = 0
     max_instance_count               = 1
     max_instance_request_concurrency = var.function_concurrency
     available_cpu                    = "1"
-    available_memory                 = var.function_memory
+    available_memory                 = "${var.function_memory_mib}Mi"
     timeout_seconds                  = var.function_timeout_seconds
     service_account_email            = google_service_account.runtime.email
     ingress_settings                 = "ALLOW_INTERNAL_ONLY"
@@ -88,12 +90,22 @@ resource "google_cloudfunctions2_function" "runmedic" {
     service_account_email = google_service_account.trigger.email
   }
 
+  lifecycle {
+    # Every message in flight may be at Pub/Sub's maximum: the instance must hold them all under
+    # GOMEMLIMIT, and GOMEMLIMIT must sit below the instance's memory.
+    precondition {
+      condition     = local.function_inflight_mib <= local.gomemlimit_mib && local.gomemlimit_mib < var.function_memory_mib
+      error_message = "function_memory_mib ${var.function_memory_mib} cannot hold ${var.function_concurrency} messages of ${local.pubsub_max_message_mib} MB in flight: they need ${local.function_inflight_mib} MiB under GOMEMLIMIT ${local.gomemlimit_mib} MiB. Raise function_memory_mib or lower function_concurrency."
+    }
+  }
+
   depends_on = [
     google_artifact_registry_repository_iam_member.build_writer,
     google_project_iam_member.build_log_writer,
     google_storage_bucket_iam_member.build_source_reader,
     google_pubsub_topic_iam_member.audit_runtime_publisher,
     google_pubsub_topic_iam_member.notify_runtime_publisher,
+    google_project_iam_member.runtime_ledger_user,
   ]
 }
 

@@ -1,5 +1,6 @@
-# The function's identity. Every grant is on a single resource except monitoring.viewer and
-# logging.viewer: ListTimeSeries and ListLogEntries have no narrower scope than the project.
+# The function's identity. Every grant is on a single resource except monitoring.viewer,
+# logging.viewer and run.operations.get, which have no narrower scope than the project, and
+# datastore.user, which an IAM condition limits to runmedic's database.
 resource "google_service_account" "runtime" {
   project      = var.project_id
   account_id   = var.function_name
@@ -23,25 +24,78 @@ resource "google_service_account" "build" {
   description  = "Cloud Build identity for the function's source build."
 }
 
-# Cloud Run developer on each managed service only: get, update, list revisions.
-resource "google_cloud_run_v2_service_iam_member" "runtime_developer" {
+# Only the Cloud Run calls the adapter makes: GetService, UpdateService, GetRevision and
+# ListRevisions. Not run.developer, which can also delete services and read every job.
+resource "google_project_iam_custom_role" "service_updater" {
+  project     = var.project_id
+  role_id     = "runmedicServiceUpdater"
+  title       = "runmedic service updater"
+  description = "Read and update a Cloud Run service and read its revisions; never create or delete."
+  permissions = [
+    "run.revisions.get",
+    "run.revisions.list",
+    "run.services.get",
+    "run.services.update",
+  ]
+}
+
+# UpdateService returns a long-running operation; waiting on it is GetOperation. Operations are
+# named under the location, not the service, so this one permission is granted on the project.
+resource "google_project_iam_custom_role" "operation_reader" {
+  project     = var.project_id
+  role_id     = "runmedicOperationReader"
+  title       = "runmedic operation reader"
+  description = "Read the Cloud Run operations runmedic's own updates return."
+  permissions = ["run.operations.get"]
+}
+
+# UpdateService deploys a revision that runs as the service's account: runmedic must be able to
+# act as that account and do nothing else with it (roles/iam.serviceAccountUser would also let
+# it list and read every account).
+resource "google_project_iam_custom_role" "act_as" {
+  project     = var.project_id
+  role_id     = "runmedicActAs"
+  title       = "runmedic act as"
+  description = "Deploy revisions that run as a managed service's own account."
+  permissions = ["iam.serviceAccounts.actAs"]
+}
+
+resource "google_cloud_run_v2_service_iam_member" "runtime_service_updater" {
   for_each = local.managed
 
   project  = var.project_id
   location = each.value.location
   name     = each.value.name
-  role     = "roles/run.developer"
+  role     = google_project_iam_custom_role.service_updater.name
   member   = google_service_account.runtime.member
 }
 
-# UpdateService deploys a revision that runs as the service's account: runmedic must be able to
-# act as that account, and only that one.
+resource "google_project_iam_member" "runtime_operation_reader" {
+  project = var.project_id
+  role    = google_project_iam_custom_role.operation_reader.name
+  member  = google_service_account.runtime.member
+}
+
 resource "google_service_account_iam_member" "runtime_acts_as_managed" {
   for_each = local.managed_runtime_sas
 
   service_account_id = "projects/${var.project_id}/serviceAccounts/${each.value}"
-  role               = "roles/iam.serviceAccountUser"
+  role               = google_project_iam_custom_role.act_as.name
   member             = google_service_account.runtime.member
+}
+
+# runmedic's ledger: read and write documents in its own database only. roles/datastore.user on
+# the project, conditioned on the database's resource name, so no other database is reachable.
+resource "google_project_iam_member" "runtime_ledger_user" {
+  project = var.project_id
+  role    = "roles/datastore.user"
+  member  = google_service_account.runtime.member
+
+  condition {
+    title       = "runmedic ledger only"
+    description = "Documents of the ${var.firestore_database} database, no other."
+    expression  = "resource.name == \"projects/${var.project_id}/databases/${google_firestore_database.ledger.name}\" || resource.name.startsWith(\"projects/${var.project_id}/databases/${google_firestore_database.ledger.name}/\")"
+  }
 }
 
 # Memory time series of the managed services (no resource-level scope exists for metrics).

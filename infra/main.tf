@@ -24,6 +24,20 @@ locals {
   env_config       = "RUNMEDIC_CONFIG"
   env_policies     = "RUNMEDIC_POLICIES"
   env_project      = "GOOGLE_CLOUD_PROJECT"
+  env_database     = "RUNMEDIC_FIRESTORE_DATABASE"
+  env_gomemlimit   = "GOMEMLIMIT"
+
+  # Memory for messages in flight. Pub/Sub delivers up to 10 MB a message, which the functions
+  # framework holds as the request body and the CloudEvent before runmedic sees it (runmedic then
+  # acks anything over 64 KiB unread). tests/bench TestOversizedPushesBoundedRSS measures eight
+  # at once at 188 MiB above a 33 MiB idle process: about 24 MiB each; 40 leaves headroom.
+  pubsub_max_message_mib = 10
+  inflight_message_mib   = 40
+  function_base_mib      = 56 # idle process, compiled policy, clients
+  # The Go runtime collects before this; the rest of the instance's memory is for the runtime's
+  # own overhead and whatever is not heap.
+  gomemlimit_mib        = floor(var.function_memory_mib * 0.8)
+  function_inflight_mib = local.function_base_mib + var.function_concurrency * local.inflight_message_mib
 
   managed = {
     for s in var.managed_services :
@@ -49,6 +63,8 @@ locals {
       (local.env_audit_topic)  = google_pubsub_topic.audit.id
       (local.env_notify_topic) = google_pubsub_topic.notify.id
       (local.env_project)      = var.project_id
+      (local.env_database)     = google_firestore_database.ledger.name
+      (local.env_gomemlimit)   = "${local.gomemlimit_mib}MiB"
     },
     var.config_path == "" ? {} : { (local.env_config) = var.config_path },
     var.policies_dir == "" ? {} : { (local.env_policies) = var.policies_dir },
@@ -64,6 +80,7 @@ resource "google_project_service" "apis" {
     "cloudfunctions.googleapis.com",
     "cloudscheduler.googleapis.com",
     "eventarc.googleapis.com",
+    "firestore.googleapis.com",
     "iam.googleapis.com",
     "monitoring.googleapis.com",
     "pubsub.googleapis.com",

@@ -93,10 +93,15 @@ variable "function_timeout_seconds" {
   }
 }
 
-variable "function_memory" {
-  description = "Memory of the function instance."
-  type        = string
-  default     = "512Mi"
+variable "function_memory_mib" {
+  description = "Memory of the function instance, in MiB. It must hold function_concurrency messages at Pub/Sub's 10 MB maximum under GOMEMLIMIT (80 % of it); the function's precondition refuses a plan that cannot."
+  type        = number
+  default     = 512
+
+  validation {
+    condition     = var.function_memory_mib >= 128 && var.function_memory_mib <= 32768 && floor(var.function_memory_mib) == var.function_memory_mib
+    error_message = "function_memory_mib must be a whole number of MiB between 128 and 32768."
+  }
 }
 
 variable "function_concurrency" {
@@ -150,4 +155,22 @@ variable "labels" {
   description = "Labels added to every resource that takes labels."
   type        = map(string)
   default     = {}
+}
+
+variable "firestore_database" {
+  description = "Name of the Firestore (Native mode) database that holds runmedic's ledger; the runtime account may use this database only."
+  type        = string
+  default     = "runmedic"
+}
+
+variable "firestore_location" {
+  description = "Location of the ledger database; empty uses region."
+  type        = string
+  default     = ""
+}
+
+variable "ledger_collections" {
+  description = "Collection groups of the ledger whose documents expire by TTL on their expire_at field."
+  type        = list(string)
+  default     = ["services", "actions", "incidents", "deliveries"]
 }

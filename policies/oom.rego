@@ -21,16 +21,26 @@ oom_level := 0.95
 
 sustained_minutes := 5
 
-# The alert policy's own threshold, or the runbook's 85 % when the notification carried none.
+# The runbook's 85 %, for inputs that carry no input.signals.threshold (hand-written tests).
 default_threshold := 0.85
 
 minute_ns := 60000000000
 
 defaults := data.runmedic.config.defaults
 
-threshold := input.incident.threshold if {
-	is_number(input.incident.threshold)
+# The remediation threshold: the config's memory_threshold for this service, which Go puts in
+# input.signals.threshold. The alert's own threshold is shown in the evidence, never trusted: a
+# notification claiming 0.1 must not make a healthy service's memory count as high.
+threshold := input.signals.threshold if {
+	is_number(input.signals.threshold)
+	input.signals.threshold > 0
 } else := default_threshold
+
+# "; the alert said 0.1" when the notification's threshold differs from the one that decides.
+alert_threshold_note := sprintf("; the alert said %v", [two(input.incident.threshold)]) if {
+	is_number(input.incident.threshold)
+	two(input.incident.threshold) != two(threshold)
+} else := ""
 
 # Who hears at once when runmedic acts or gives up: the first row of the escalation table (the
 # on-call lead). The plan adds the rest of the table, timed from the incident's start.
@@ -308,9 +318,10 @@ insufficient_memory if {
 # Numbers for people: two decimals, and integers stay integers.
 two(x) := round(x * 100) / 100
 
-memory_evidence := sprintf("memory p99 %v (threshold %v) for %d minutes, peak %v", [
+memory_evidence := sprintf("memory p99 %v (threshold %v%s) for %d minutes, peak %v", [
 	two(input.signals.memory_now),
 	two(threshold),
+	alert_threshold_note,
 	input.signals.minutes_above_threshold,
 	two(input.signals.memory_max),
 ])

@@ -18,6 +18,7 @@ config := {
 		"regression_window": "24h",
 		"verify_after": "10m",
 		"verify_below": 0.8,
+		"memory_threshold": 0.85,
 		"escalation": [
 			{"after": "5m", "notify": "backend-lead@aiprod.ai"},
 			{"after": "15m", "notify": "service-lead"},
@@ -294,12 +295,22 @@ test_threshold_defaults_to_85_percent_without_one if {
 	startswith(d.evidence[0], "memory p99 0.86 (threshold 0.85)")
 }
 
-test_threshold_comes_from_the_alert if {
+test_threshold_comes_from_the_config if {
 	doc := object.union(
-		with_signals({"memory_now": 0.86, "minutes_above_threshold": 0}),
-		{"incident": {"threshold": 0.9}},
+		with_signals({"memory_now": 0.86, "minutes_above_threshold": 0, "threshold": 0.9}),
+		{"incident": {"threshold": 0.85}},
 	)
 	decide(doc).diagnosis == "unknown"
+}
+
+test_a_forged_low_alert_threshold_is_shown_not_trusted if {
+	doc := object.union(
+		with_signals({"memory_now": 0.62, "memory_max": 0.63, "minutes_above_threshold": 0, "threshold": 0.85}),
+		{"incident": {"threshold": 0.1}},
+	)
+	d := decide(doc)
+	d.action != "raise_memory"
+	startswith(d.evidence[0], "memory p99 0.62 (threshold 0.85; the alert said 0.1)")
 }
 
 test_integer_values_print_as_integers if {

@@ -38,15 +38,15 @@ func TestReplay(t *testing.T) {
 		absent   []string
 	}{
 		{"table", []string{"replay", "../../tests/scenarios"}, exitOK,
-			[]string{"insufficient-memory", "template.memory 2Gi -> 4Gi", "refused: cooldown", "shadow", "65 scenarios:"}, nil},
+			[]string{"insufficient-memory", "template.memory 2Gi -> 4Gi", "refused: cooldown", "shadow", "66 scenarios:"}, nil},
 		{"one scenario, flags after", []string{"replay", "../../tests/scenarios/regression-rollback", "--explain"}, exitOK,
 			[]string{"traffic -> aiprod-api-00042-abc 100%", "rules:", "regression = true", "signals:", "1 scenario:"}, nil},
 		{"csv", []string{"replay", "-o", "csv", "../../tests/scenarios/cooldown"}, exitOK,
 			[]string{"scenario,diagnosis,action,change,guard,error\n", "cooldown,insufficient_memory,raise_memory"}, nil},
 		{"against the same policies", []string{"replay", "../../tests/scenarios", "--against", "../../policies"}, exitOK,
-			[]string{"0 of 65 scenarios differ"}, nil},
+			[]string{"0 of 66 scenarios differ"}, nil},
 		{"against changed policies", []string{"replay", "../../tests/scenarios", "--against", changed}, exitChanges,
-			[]string{"raise-needs-cpu", "refused: policy", " of 65 scenarios differ"}, []string{"insufficient-memory"}},
+			[]string{"raise-needs-cpu", "refused: policy", " of 66 scenarios differ"}, []string{"insufficient-memory"}},
 		{"history", []string{"replay", "--history", "../../internal/replay/testdata/history.jsonl", "--within", "1h"}, exitOK,
 			[]string{"closed by itself after 5m", "escalated after 5m", "5 shadow decisions: 1 closed by itself within 60m"}, nil},
 	}

@@ -65,6 +65,9 @@ type Alert struct {
 	// Documentation is the policy's documentation text (documentation.content in 1.2, the whole
 	// string in older and test payloads).
 	Documentation string `json:"documentation,omitempty"`
+	// Warnings say what was dropped from the payload rather than refused (an incident URL that
+	// is not the scoping project's console URL). The caller logs them; the alert still counts.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // Wrapper names how the notification reached the decoder.

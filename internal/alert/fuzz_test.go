@@ -71,6 +71,19 @@ func checkInvariants(t *testing.T, fn string, a Alert, err error) {
 	if _, err := json.Marshal(a); err != nil {
 		t.Fatalf("%s alert does not encode: %v", fn, err)
 	}
+	if len(inc.ID) > MaxIDBytes || len(inc.Policy) > MaxNameBytes || len(inc.Condition) > MaxNameBytes ||
+		len(inc.Summary) > MaxSummaryBytes || len(a.Documentation) > MaxDocumentationBytes || len(inc.Labels) > 2*MaxLabels {
+		t.Fatalf("%s incident exceeds its bounds: id %d, policy %d, condition %d, summary %d, documentation %d bytes, %d labels",
+			fn, len(inc.ID), len(inc.Policy), len(inc.Condition), len(inc.Summary), len(a.Documentation), len(inc.Labels))
+	}
+	if inc.URL != "" && !strings.HasPrefix(inc.URL, "https://"+ConsoleHost+"/monitoring/alerting/") {
+		t.Fatalf("%s kept URL %q, want the console's or none", fn, inc.URL)
+	}
+	for _, w := range a.Warnings {
+		if strings.ContainsAny(w, "\r\n") || len(w) > 512 {
+			t.Fatalf("%s warning %q is not one short line", fn, w)
+		}
+	}
 }
 
 // BenchmarkDecode measures the decode step of every delivery: a Pub/Sub push body.

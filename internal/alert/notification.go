@@ -18,6 +18,7 @@ type wireNotification struct {
 
 type wireIncident struct {
 	IncidentID       json.RawMessage `json:"incident_id"`
+	ScopingProjectID json.RawMessage `json:"scoping_project_id"`
 	URL              json.RawMessage `json:"url"`
 	Severity         json.RawMessage `json:"severity"`
 	StartedAt        json.RawMessage `json:"started_at"`
@@ -102,12 +103,18 @@ func decodeNotification(raw []byte) (Alert, error) {
 		return Alert{}, err
 	}
 	inc.Incident.Revision = revision
+	var warnings []string
+	var w string
+	if inc.URL, w = consoleURL(inc.URL, inc.scopingProject, target.Project); w != "" {
+		warnings = append(warnings, w)
+	}
 	return Alert{
 		Version:       version,
 		Incident:      inc.Incident,
 		Target:        target,
 		Revision:      revision,
 		Documentation: inc.documentation,
+		Warnings:      warnings,
 	}, nil
 }
 
@@ -125,7 +132,8 @@ func supportedVersion(v string) bool {
 
 type incident struct {
 	snapshot.Incident
-	documentation string
+	documentation  string
+	scopingProject string
 }
 
 type resource struct {
@@ -146,13 +154,14 @@ func readIncident(in *wireIncident) (incident, resource, error) {
 	out.Condition = f.str("incident.condition_name", in.ConditionName)
 	out.Severity = f.str("incident.severity", in.Severity)
 	out.URL = f.str("incident.url", in.URL)
-	out.Summary = f.str("incident.summary", in.Summary)
+	out.Summary = cut(f.str("incident.summary", in.Summary), MaxSummaryBytes)
+	out.scopingProject = strings.TrimSpace(f.str("incident.scoping_project_id", in.ScopingProjectID))
 	started := f.unix("incident.started_at", in.StartedAt)
 	out.EndedAt = f.unix("incident.ended_at", in.EndedAt)
 
 	observed := f.str("incident.observed_value", in.ObservedValue)
 	if out.Observed = number(observed); out.Observed == nil {
-		out.ObservedText = observed
+		out.ObservedText = cut(observed, MaxObservedTextBytes)
 	}
 	out.Threshold = number(f.str("incident.threshold_value", in.ThresholdValue))
 
@@ -166,12 +175,22 @@ func readIncident(in *wireIncident) (incident, resource, error) {
 
 	var meta wireMetadata
 	f.object("incident.metadata", in.Metadata, &meta)
-	out.Labels = map[string]string{}
-	maps.Copy(out.Labels, f.labels("incident.metadata.user_labels", meta.UserLabels))
-	maps.Copy(out.Labels, f.labels("incident.policy_user_labels", in.PolicyUserLabels))
+	userLabels := f.labels("incident.metadata.user_labels", meta.UserLabels)
+	policyLabels := f.labels("incident.policy_user_labels", in.PolicyUserLabels)
 	if f.err != nil {
 		return incident{}, resource{}, f.err
 	}
+	for _, l := range []struct {
+		path string
+		m    map[string]string
+	}{{"incident.resource.labels", r.labels}, {"incident.metadata.user_labels", userLabels}, {"incident.policy_user_labels", policyLabels}} {
+		if err := checkLabels(l.path, l.m); err != nil {
+			return incident{}, resource{}, err
+		}
+	}
+	out.Labels = make(map[string]string, len(userLabels)+len(policyLabels))
+	maps.Copy(out.Labels, userLabels)
+	maps.Copy(out.Labels, policyLabels)
 
 	// Informative extras, read leniently (a value of an unexpected type is ignored): their shape
 	// differs between payloads (camelCase API JSON in condition; documentation is an object in 1.2
@@ -195,12 +214,23 @@ func readIncident(in *wireIncident) (incident, resource, error) {
 			out.documentation = lf.str("documentation.content", doc.Content)
 		}
 	}
+	out.documentation = cut(out.documentation, MaxDocumentationBytes)
 
-	switch {
-	case out.ID == "":
+	if out.ID == "" {
 		return incident{}, resource{}, fmt.Errorf("incident.incident_id is missing")
-	case len(out.ID) > 256:
-		return incident{}, resource{}, fmt.Errorf("incident.incident_id is %d bytes, longer than 256", len(out.ID))
+	}
+	if err := checkIncidentID(out.ID); err != nil {
+		return incident{}, resource{}, err
+	}
+	for _, n := range []struct{ path, value string }{
+		{"incident.policy_name", out.Policy}, {"incident.condition_name", out.Condition},
+		{"incident.severity", out.Severity}, {"incident.metric.type", out.Metric},
+	} {
+		if err := checkName(n.path, n.value); err != nil {
+			return incident{}, resource{}, fmt.Errorf("incident %s: %w", clip(out.ID), err)
+		}
+	}
+	switch {
 	case out.State != snapshot.StateOpen && out.State != snapshot.StateClosed:
 		return incident{}, resource{}, fmt.Errorf("incident %s: state %s is not open or closed", clip(out.ID), clip(out.State))
 	case started == nil:

@@ -72,6 +72,9 @@ type Event struct {
 	Error         string             `json:"error,omitempty"`
 	// Deliveries are the messages this run tried to hand to people's sinks; empty when none.
 	Deliveries []Delivery `json:"deliveries,omitempty"`
+	// Warnings say what was dropped from the notification (alert.Alert.Warnings): it was acted
+	// on without it.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // Delivery is one message to one sink of a recipient. Error never holds a credential.

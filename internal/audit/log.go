@@ -98,8 +98,15 @@ func (l *Logger) LogEvent(e Event) {
 	if e.Error != "" {
 		msg += ": " + e.Error
 	}
+	severity := eventSeverity(e.Outcome)
+	if len(e.Warnings) > 0 {
+		msg += "; " + strings.Join(e.Warnings, "; ")
+		if severity == Info {
+			severity = Warning
+		}
+	}
 	labels := map[string]string{"incident": e.Incident, "service": service, "outcome": string(e.Outcome)}
-	l.Log(eventSeverity(e.Outcome), msg, labels, map[string]any{"event": e})
+	l.Log(severity, msg, labels, map[string]any{"event": e})
 }
 
 // eventSeverity makes failures errors and blocked or escalated runs warnings.

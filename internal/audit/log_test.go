@@ -107,3 +107,25 @@ func ExampleTraceName() {
 	// projects/p/traces/105445aa7843bc8bf206b12000100000
 	// ""
 }
+
+// TestLogEventWarnings: what was dropped from the notification is on the event's one line, at
+// WARNING at least.
+func TestLogEventWarnings(t *testing.T) {
+	for _, tt := range []struct {
+		outcome Outcome
+		want    string
+	}{{Applied, Warning}, {Failed, Error}} {
+		var b bytes.Buffer
+		NewLogger(&b).LogEvent(Event{Target: target, Incident: "0.a", Outcome: tt.outcome, Warnings: []string{"incident.url dropped: no project"}})
+		var line struct {
+			Severity string `json:"severity"`
+			Message  string `json:"message"`
+		}
+		if err := json.Unmarshal(b.Bytes(), &line); err != nil || strings.Count(b.String(), "\n") != 1 {
+			t.Fatalf("LogEvent wrote %q, want one JSON line: %v", b.String(), err)
+		}
+		if line.Severity != tt.want || !strings.HasSuffix(line.Message, "; incident.url dropped: no project") {
+			t.Errorf("LogEvent(%s with a warning) = %s %q, want %s ending in the warning", tt.outcome, line.Severity, line.Message, tt.want)
+		}
+	}
+}

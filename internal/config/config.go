@@ -28,15 +28,19 @@ type Config struct {
 
 // Defaults are the runbook's numbers. Every field has a value in the bundled config.yaml.
 type Defaults struct {
-	Mode                       string           `json:"mode"` // ModeEnforce or ModeShadow
-	MemorySteps                []string         `json:"memory_steps"`
-	MemoryCeiling              string           `json:"memory_ceiling"`
-	CPUCeiling                 string           `json:"cpu_ceiling"`
-	Cooldown                   Duration         `json:"cooldown"`
-	MaxActionsPerDay           int              `json:"max_actions_per_day"`
-	RegressionWindow           Duration         `json:"regression_window"`
-	VerifyAfter                Duration         `json:"verify_after"`
-	VerifyBelow                float64          `json:"verify_below"`
+	Mode             string   `json:"mode"` // ModeEnforce or ModeShadow
+	MemorySteps      []string `json:"memory_steps"`
+	MemoryCeiling    string   `json:"memory_ceiling"`
+	CPUCeiling       string   `json:"cpu_ceiling"`
+	Cooldown         Duration `json:"cooldown"`
+	MaxActionsPerDay int      `json:"max_actions_per_day"`
+	RegressionWindow Duration `json:"regression_window"`
+	VerifyAfter      Duration `json:"verify_after"`
+	VerifyBelow      float64  `json:"verify_below"`
+	// MemoryThreshold is the p99 memory utilization above which memory counts as high. It is
+	// runmedic's own line: the alert's threshold_value is shown, never trusted, so a notification
+	// that claims a lower one cannot make a healthy service look high.
+	MemoryThreshold            float64          `json:"memory_threshold"`
 	Escalation                 []EscalationStep `json:"escalation"`
 	MaxEventAge                Duration         `json:"max_event_age"`
 	RevertOnFailedVerification bool             `json:"revert_on_failed_verification"`
@@ -58,13 +62,14 @@ type EscalationStep struct {
 }
 
 // ServiceRule admits one service, or with Service AnyService every service of a project and
-// location that opts in with its mode label. Mode, when set, overrides the default mode for the
-// services it admits.
+// location that opts in with its mode label. Mode and MemoryThreshold, when
+// set, override the defaults for the services it admits.
 type ServiceRule struct {
-	Project  string `json:"project"`
-	Location string `json:"location"`
-	Service  string `json:"service"`
-	Mode     string `json:"mode,omitempty"`
+	Project         string  `json:"project"`
+	Location        string  `json:"location"`
+	Service         string  `json:"service"`
+	Mode            string  `json:"mode,omitempty"`
+	MemoryThreshold float64 `json:"memory_threshold,omitempty"`
 }
 
 // AnyService in a rule's service admits every service of its project and location that carries
@@ -100,6 +105,17 @@ func (c Config) ModeFor(t snapshot.Target) string {
 		return r.Mode
 	}
 	return c.Defaults.Mode
+}
+
+// DefaultsFor is the defaults in force for t: its rule's memory_threshold, when set, replaces
+// the default one. Signals are computed with these, so the line memory is judged against is the
+// service's own.
+func (c Config) DefaultsFor(t snapshot.Target) Defaults {
+	d := c.Defaults
+	if r, ok := c.Allowed(t); ok && r.MemoryThreshold > 0 {
+		d.MemoryThreshold = r.MemoryThreshold
+	}
+	return d
 }
 
 // Duration is a time.Duration written as Go duration text ("15m", "24h") in YAML and JSON.

@@ -168,6 +168,14 @@ func (c Config) Validate() error {
 	if d.VerifyBelow <= 0 || d.VerifyBelow >= 1 {
 		return fmt.Errorf("defaults.verify_below: %g, want a fraction between 0 and 1", d.VerifyBelow)
 	}
+	if d.MemoryThreshold <= 0 || d.MemoryThreshold >= 1 {
+		return fmt.Errorf("defaults.memory_threshold: %g, want a fraction between 0 and 1", d.MemoryThreshold)
+	}
+	// A change is verified when memory stays below verify_below: at or above the threshold, a
+	// service could be verified healthy while still counting as high.
+	if d.VerifyBelow >= d.MemoryThreshold {
+		return fmt.Errorf("defaults.verify_below: %g is not below memory_threshold %g", d.VerifyBelow, d.MemoryThreshold)
+	}
 	for i, e := range d.Escalation {
 		if e.Notify == "" {
 			return fmt.Errorf("defaults.escalation[%d].notify: empty", i)
@@ -194,6 +202,10 @@ func (c Config) Validate() error {
 			return fmt.Errorf("services[%d]: %q stands only for a service; name the project and location", i, AnyService)
 		case s.Mode != "" && s.Mode != ModeEnforce && s.Mode != ModeShadow && s.Mode != ModeOff:
 			return fmt.Errorf("services[%d].mode: %q is none of %q, %q, %q", i, s.Mode, ModeEnforce, ModeShadow, ModeOff)
+		case s.MemoryThreshold < 0 || s.MemoryThreshold >= 1:
+			return fmt.Errorf("services[%d].memory_threshold: %g, want a fraction between 0 and 1", i, s.MemoryThreshold)
+		case s.MemoryThreshold != 0 && s.MemoryThreshold <= d.VerifyBelow:
+			return fmt.Errorf("services[%d].memory_threshold: %g is not above defaults.verify_below %g", i, s.MemoryThreshold, d.VerifyBelow)
 		}
 	}
 	return nil

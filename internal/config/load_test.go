@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/runmedic/runmedic/internal/config"
+	"github.com/runmedic/runmedic/internal/snapshot"
 )
 
 func mustDefault(t *testing.T) config.Config {
@@ -41,6 +42,7 @@ func TestDefaultIsTheDesignConfig(t *testing.T) {
 			},
 			MaxEventAge:                dur(time.Hour),
 			RevertOnFailedVerification: false,
+			MemoryThreshold:            0.85,
 		},
 		Services: []config.ServiceRule{{Project: "aiprod-484120", Location: "europe-west1", Service: "aiprod-api"}},
 	}
@@ -115,6 +117,11 @@ func TestParseRejects(t *testing.T) {
 		{"cpu ceiling", "defaults:\n  cpu_ceiling: lots\n", `defaults.cpu_ceiling: cpu "lots"`},
 		{"verify_below at 1", "defaults:\n  verify_below: 1\n", "defaults.verify_below: 1, want a fraction between 0 and 1"},
 		{"verify_below at 0", "defaults:\n  verify_below: 0\n", "defaults.verify_below: 0, want a fraction"},
+		{"memory_threshold at 1", "defaults:\n  memory_threshold: 1\n", "defaults.memory_threshold: 1, want a fraction between 0 and 1"},
+		{"memory_threshold as text", "defaults:\n  memory_threshold: high\n", "defaults.memory_threshold: want float64, got string"},
+		{"memory_threshold under verify_below", "defaults:\n  memory_threshold: 0.75\n", "defaults.verify_below: 0.8 is not below memory_threshold 0.75"},
+		{"service memory_threshold under verify_below", "services:\n  - {project: p, location: l, service: s, memory_threshold: 0.7}\n", "services[0].memory_threshold: 0.7 is not above defaults.verify_below 0.8"},
+		{"service memory_threshold above 1", "services:\n  - {project: p, location: l, service: s, memory_threshold: 85}\n", "services[0].memory_threshold: 85, want a fraction between 0 and 1"},
 		{"budget of zero", "defaults:\n  max_actions_per_day: 0\n", "defaults.max_actions_per_day: 0, want at least 1"},
 		{"negative cooldown", "defaults:\n  cooldown: -5m\n", "defaults.cooldown: -5m is negative"},
 		{"zero regression window", "defaults:\n  regression_window: 0s\n", "defaults.regression_window: 0s, want a positive duration"},
@@ -160,5 +167,25 @@ func TestDurationText(t *testing.T) {
 		if err := json.Unmarshal(b, &back); err != nil || back.Duration != d {
 			t.Errorf("json.Unmarshal(%s) = %v, %v; want %v", b, back.Duration, err, d)
 		}
+	}
+}
+
+// TestDefaultsForServiceThreshold: a service's memory_threshold replaces the default for it only.
+func TestDefaultsForServiceThreshold(t *testing.T) {
+	c, err := config.Parse([]byte("defaults:\n  memory_threshold: 0.9\nservices:\n  - {project: p, location: l, service: hot, memory_threshold: 0.82}\n  - {project: p, location: l, service: plain}\n"), mustDefault(t))
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	for _, tt := range []struct {
+		service string
+		want    float64
+	}{{"hot", 0.82}, {"plain", 0.9}, {"not-listed", 0.9}} {
+		got := c.DefaultsFor(snapshot.Target{Project: "p", Location: "l", Service: tt.service}).MemoryThreshold
+		if got != tt.want {
+			t.Errorf("DefaultsFor(%s).MemoryThreshold = %g, want %g", tt.service, got, tt.want)
+		}
+	}
+	if c.Defaults.MemoryThreshold != 0.9 {
+		t.Errorf("Defaults.MemoryThreshold = %g after DefaultsFor, want 0.9 unchanged", c.Defaults.MemoryThreshold)
 	}
 }

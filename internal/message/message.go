@@ -39,7 +39,7 @@ type Input struct {
 	Applied      bool   // the plan's changes landed
 	Revision     string // the revision they created or routed to
 	Memory       []snapshot.Point
-	Threshold    float64   // the alert's threshold, 0..1
+	Threshold    float64   // the remediation threshold in force (config memory_threshold), 0..1
 	VerifyAt     time.Time // zero when nothing awaits verification
 	VerifyBelow  float64
 	Next         string // the next step of the ladder, in words; "" for none

@@ -35,7 +35,7 @@ type Outcome struct {
 // Decide runs signals → policy → plan → guard on one snapshot. now is the snapshot's capture
 // time offline and the clock live; nothing here reads the clock.
 func Decide(ctx context.Context, pol Policy, s snapshot.Snapshot, cfg config.Config, now time.Time) (Outcome, error) {
-	sig, err := signals.Compute(s, cfg.Defaults)
+	sig, err := signals.Compute(s, cfg.DefaultsFor(s.Target))
 	if err != nil {
 		return Outcome{}, fmt.Errorf("compute signals: %w", err)
 	}

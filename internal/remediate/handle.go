@@ -31,6 +31,7 @@ func (r *Remediator) Handle(ctx context.Context, a alert.Alert) (audit.Event, er
 		Target:        a.Target.Name(),
 		Step:          "observe",
 		Delivery:      a.Delivery.MessageID,
+		Warnings:      a.Warnings,
 	}
 	if _, ok := r.Config.Allowed(a.Target); !ok {
 		// Not even read: nothing else is ever touched.
@@ -99,7 +100,7 @@ func (r *Remediator) Execute(ctx context.Context, run *Run) (audit.Event, error)
 	a, snap, out, now, rec := run.Alert, run.Snapshot, run.Outcome, run.now, run.rec
 	ev := audit.Event{
 		Time: now, Incident: a.Incident.ID, IncidentState: a.Incident.State, Target: a.Target.Name(),
-		Delivery: a.Delivery.MessageID,
+		Delivery: a.Delivery.MessageID, Warnings: a.Warnings,
 	}
 	ev = describe(ev, out, snap.History)
 
@@ -178,7 +179,7 @@ func (r *Remediator) decide(ctx context.Context, snap snapshot.Snapshot, rec *re
 	rec.events = append(rec.events, v.event)
 	snap.History = rec.st.History() // the policy sees the verdict: a failed step is no longer "done"
 	if !v.healthy {
-		sig, err := signals.Compute(snap, r.Config.Defaults)
+		sig, err := signals.Compute(snap, r.Config.DefaultsFor(snap.Target))
 		if err != nil {
 			return Outcome{}, fmt.Errorf("compute signals: %w", err)
 		}

@@ -180,10 +180,10 @@ func (r *Remediator) input(kind message.Kind, snap snapshot.Snapshot, out Outcom
 	note := r.notification(snap, out, n, now)
 	in := message.Input{
 		Kind: kind, Notification: note, Memory: snap.Metrics.MemoryUtilization,
-		Threshold: defaultThreshold, VerifyBelow: r.Config.Defaults.VerifyBelow, Now: now,
+		Threshold: out.Signals.Threshold, VerifyBelow: r.Config.Defaults.VerifyBelow, Now: now,
 	}
-	if t := snap.Incident.Threshold; t != nil && *t > 0 && *t < 1 {
-		in.Threshold = *t
+	if in.Threshold <= 0 {
+		in.Threshold = defaultThreshold
 	}
 	if p := st.Pending; p != nil && p.Incident == snap.Incident.ID {
 		in.VerifyAt = p.VerifyAt

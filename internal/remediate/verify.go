@@ -111,7 +111,7 @@ func (r *Remediator) owedRevert(snap snapshot.Snapshot, st state.State, now time
 		len(revertChanges(snap, a.Changes)) == 0 {
 		return Outcome{}, false, nil
 	}
-	sig, err := signals.Compute(snap, r.Config.Defaults)
+	sig, err := signals.Compute(snap, r.Config.DefaultsFor(snap.Target))
 	if err != nil {
 		return Outcome{}, true, fmt.Errorf("compute signals: %w", err)
 	}

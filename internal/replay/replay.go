@@ -108,7 +108,7 @@ func DecisionRule(ctx context.Context, eng *policy.Engine, res scenario.Result, 
 	if res.Snapshot.Version == 0 {
 		return policy.Step{}, false
 	}
-	sig, err := signals.Compute(res.Snapshot, cfg.Defaults)
+	sig, err := signals.Compute(res.Snapshot, cfg.DefaultsFor(res.Snapshot.Target))
 	if err != nil {
 		return policy.Step{}, false
 	}

@@ -5,7 +5,8 @@ import (
 	"github.com/runmedic/runmedic/internal/snapshot"
 )
 
-// DefaultThreshold is the runbook's alert line, used when the incident carries no threshold.
+// DefaultThreshold is the runbook's alert line, used when the defaults carry no memory_threshold
+// (a config built in Go; a loaded config always has one).
 const DefaultThreshold = 0.85
 
 // Compute derives the signals of s. It is pure: "now" is s.CapturedAt, so a fixture yields the
@@ -28,10 +29,13 @@ func Compute(s snapshot.Snapshot, d config.Defaults) (Signals, error) {
 	sig.SafeConcurrency = safeConcurrency(lim.memoryMiB)
 
 	mem := newSeries(s.Metrics.MemoryUtilization)
+	// The config's line, never the incident's threshold_value: the alert is a trigger, not the
+	// truth, and a notification claiming 0.1 must not make healthy memory count as high.
 	threshold := DefaultThreshold
-	if t := s.Incident.Threshold; t != nil {
-		threshold = *t
+	if d.MemoryThreshold > 0 {
+		threshold = d.MemoryThreshold
 	}
+	sig.Threshold = threshold
 	if n := mem.len(); n > 0 {
 		sig.HasMemoryData = true
 		sig.MemoryNow = mem.val[n-1]

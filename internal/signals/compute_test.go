@@ -63,6 +63,7 @@ func TestComputeIncident(t *testing.T) {
 		HasMemoryData:             true,
 		MemoryNow:                 0.94, // 0.93 plus the noise of index 179
 		MemoryMax:                 0.94,
+		Threshold:                 0.85,
 		MinutesAboveThreshold:     got.MinutesAboveThreshold, // checked below
 		MemoryBeforeServing:       0.45,
 		ServingRevision:           r3,

@@ -37,7 +37,9 @@ func TestComputeMemory(t *testing.T) {
 		name      string
 		mem       []snapshot.Point
 		threshold *float64 // nil keeps the incident's 0.85; use noThreshold for none
-		want      memorySignals
+		// configThreshold, when set, is the config's memory_threshold (else the defaults' 0.85).
+		configThreshold float64
+		want            memorySignals
 	}{
 		{
 			name: "empty",
@@ -159,10 +161,17 @@ func TestComputeMemory(t *testing.T) {
 			want: memorySignals{Has: true, Now: 0.9, Max: 0.9, Slope: slopeOf(series(t0, 0.9, 0.9, 0.85, 0.9)), AboveTh: 1},
 		},
 		{
-			name:      "incident threshold overrides the default",
+			name:      "a lower incident threshold is not trusted",
 			mem:       series(t0, 0.8, 0.8, 0.8),
-			threshold: ptr(0.75),
-			want:      memorySignals{Has: true, Now: 0.8, Max: 0.8, AboveTh: 3},
+			threshold: ptr(0.1),
+			want:      memorySignals{Has: true, Now: 0.8, Max: 0.8, AboveTh: 0},
+		},
+		{
+			name:            "the config's memory_threshold decides",
+			mem:             series(t0, 0.8, 0.8, 0.8),
+			threshold:       ptr(0.9),
+			configThreshold: 0.75,
+			want:            memorySignals{Has: true, Now: 0.8, Max: 0.8, AboveTh: 3},
 		},
 		{
 			name:      "no incident threshold means 0.85",
@@ -195,7 +204,11 @@ func TestComputeMemory(t *testing.T) {
 			case tt.threshold != nil:
 				s.Incident.Threshold = tt.threshold
 			}
-			got, err := Compute(s, testDefaults())
+			d := testDefaults()
+			if tt.configThreshold > 0 {
+				d.MemoryThreshold = tt.configThreshold
+			}
+			got, err := Compute(s, d)
 			if err != nil {
 				t.Fatalf("Compute: %v", err)
 			}

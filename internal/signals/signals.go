@@ -23,8 +23,11 @@ type Signals struct {
 	// Resets counts instance restarts: sudden drops (within 5 minutes) that undo at least half of
 	// the climb they end, and are larger than max(0.05, 5·memory_noise). See cycles.
 	Resets int `json:"resets"`
+	// Threshold is the remediation threshold in force for the service: the config's
+	// memory_threshold (per service, else the default), never the alert's threshold_value.
+	Threshold float64 `json:"threshold"`
 	// MinutesAboveThreshold is how many minutes, ending at the newest point, memory has been above
-	// the incident's threshold (0.85 when the incident has none).
+	// Threshold.
 	MinutesAboveThreshold int `json:"minutes_above_threshold"`
 	// MemoryBeforeServing is the mean memory in the hour before the serving revision was created,
 	// -1 when there is no point in that hour (or no known serving revision). High here means the

@@ -132,6 +132,7 @@ func (m *module) ctx(each map[string]cty.Value) *hcl.EvalContext {
 			"concat":   stdlib.ConcatFunc,
 			"length":   stdlib.LengthFunc,
 			"distinct": stdlib.DistinctFunc,
+			"floor":    stdlib.FloorFunc,
 			"format":   stdlib.FormatFunc,
 			"join":     stdlib.JoinFunc,
 			"keys":     stdlib.KeysFunc,

@@ -42,7 +42,7 @@ func run(dir, out string) error {
 	if err != nil {
 		return err
 	}
-	sig, err := signals.Compute(snap, cfg.Defaults)
+	sig, err := signals.Compute(snap, cfg.DefaultsFor(snap.Target))
 	if err != nil {
 		return err
 	}
