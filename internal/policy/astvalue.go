@@ -49,6 +49,9 @@ func astValue(v reflect.Value) (ast.Value, error) {
 		}
 		return astValue(v.Elem())
 	case reflect.String:
+		if t == numberType { // encoding/json checks it is a number
+			return marshaled(v)
+		}
 		return ast.String(v.String()), nil
 	case reflect.Bool:
 		return ast.Boolean(v.Bool()), nil
@@ -96,6 +99,8 @@ func astValue(v reflect.Value) (ast.Value, error) {
 	}
 	return nil, fmt.Errorf("policy input: a %s cannot be encoded as JSON", t)
 }
+
+var numberType = reflect.TypeFor[json.Number]()
 
 // marshaled is v through its own JSON encoding: the rare values (time.Time among them) whose
 // encoding is theirs to choose.
@@ -149,8 +154,7 @@ func fieldsOf(t reflect.Type) []field {
 	if f, ok := fieldCache.Load(t); ok {
 		return f.([]field)
 	}
-	var out []field
-	seen := map[string]int{} // name → depth
+	var all []field
 	var walk func(t reflect.Type, index []int)
 	walk = func(t reflect.Type, index []int) {
 		for i := range t.NumField() {
@@ -177,14 +181,29 @@ func fieldsOf(t reflect.Type) []field {
 			if name == "" {
 				name = sf.Name
 			}
-			if d, ok := seen[name]; ok && d <= len(idx) {
-				continue
-			}
-			seen[name] = len(idx)
-			out = append(out, field{name: name, index: idx, omitEmpty: strings.Contains(","+opts+",", ",omitempty,")})
+			all = append(all, field{name: name, index: idx, omitEmpty: strings.Contains(","+opts+",", ",omitempty,")})
 		}
 	}
 	walk(t, nil)
+	// The shallowest field of a name wins; two at the same depth cancel out, as in encoding/json
+	// (which would keep a tagged one over untagged ones: no input type has such a pair).
+	depth := map[string]int{}
+	count := map[string]int{}
+	for _, f := range all {
+		d, ok := depth[f.name]
+		switch {
+		case !ok || len(f.index) < d:
+			depth[f.name], count[f.name] = len(f.index), 1
+		case len(f.index) == d:
+			count[f.name]++
+		}
+	}
+	var out []field
+	for _, f := range all {
+		if len(f.index) == depth[f.name] && count[f.name] == 1 {
+			out = append(out, f)
+		}
+	}
 	fieldCache.Store(t, out)
 	return out
 }
