@@ -29,7 +29,7 @@ type sample struct {
 	Embedded
 	X        string            `json:"x"`
 	Skip     string            `json:"-"`
-	hidden   int               //nolint:unused // unexported: never encoded
+	hidden   int               // unexported: never encoded
 	Untagged bool              // encoded under its Go name
 	Ptr      *inner            `json:"ptr"`
 	NilPtr   *inner            `json:"nil_ptr"`
