@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/runmedic/runmedic/internal/gctune"
 	"github.com/runmedic/runmedic/internal/replay"
 	"github.com/runmedic/runmedic/internal/scenario"
 )
@@ -55,7 +56,7 @@ func runReplay(ctx context.Context, e env, args []string) int {
 	}
 	var scs []scenario.Scenario
 	for _, dir := range dirs {
-		found, err := scenario.LoadAll(dir)
+		found, err := scenario.List(dir) // read a few at a time as they are decided
 		if err != nil {
 			return fail(e, err)
 		}
@@ -79,7 +80,14 @@ func runReplay(ctx context.Context, e env, args []string) int {
 	}
 	fmt.Fprintf(e.stderr, "Scenarios: %s\n", strings.Join(shortPaths(dirs), " "))
 	opts := replay.Options{Explain: explain}
-	rows := replay.Decide(ctx, base, scs, opts)
+	gctune.Tune(e.getenv) // deciding allocates much and keeps little
+
+	// The table's columns are all a row needs unless the plans are printed (JSON) or compared.
+	keepPlans := format == replay.JSON || against != ""
+	rows, err := decideAll(ctx, base, scs, opts, keepPlans)
+	if err != nil {
+		return fail(e, err)
+	}
 	if against == "" {
 		if err := replay.WriteRows(e.stdout, rows, format); err != nil {
 			return fail(e, err)
@@ -90,7 +98,11 @@ func runReplay(ctx context.Context, e env, args []string) int {
 		}
 		return exitOK
 	}
-	cmp := replay.Compare(rows, replay.Decide(ctx, other, scs, opts))
+	after, err := decideAll(ctx, other, scs, opts, keepPlans)
+	if err != nil {
+		return fail(e, err)
+	}
+	cmp := replay.Compare(rows, after)
 	if err := replay.WriteComparison(e.stdout, cmp, format); err != nil {
 		return fail(e, err)
 	}
@@ -98,6 +110,20 @@ func runReplay(ctx context.Context, e env, args []string) int {
 		return exitChanges
 	}
 	return exitOK
+}
+
+// decideAll decides scs in parallel and keeps the rows, in order, for the table, with their
+// plans only if keepPlans; the scenarios' files are read as they are decided and not kept.
+func decideAll(ctx context.Context, r *scenario.Runner, scs []scenario.Scenario, opts replay.Options, keepPlans bool) ([]replay.Row, error) {
+	rows := make([]replay.Row, 0, len(scs))
+	err := replay.Stream(ctx, r, scs, opts, func(row replay.Row) error {
+		if !keepPlans {
+			row.Plan = nil
+		}
+		rows = append(rows, row)
+		return nil
+	})
+	return rows, err
 }
 
 // parseInterspersed parses flags given before, between or after the directories, as people

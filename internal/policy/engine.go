@@ -101,7 +101,8 @@ func configStore(cfg config.Config) (storage.Store, error) {
 	if err := util.UnmarshalJSON(b, &doc); err != nil {
 		return nil, fmt.Errorf("encode config: %w", err)
 	}
-	return inmem.NewFromObject(map[string]any{"runmedic": map[string]any{"config": doc}}), nil
+	// AST values on read: the config is converted to OPA values once, not on every decision.
+	return inmem.NewFromObjectWithOpts(map[string]any{"runmedic": map[string]any{"config": doc}}, inmem.OptRoundTripOnWrite(true), inmem.OptReturnASTValuesOnRead(true)), nil
 }
 
 // Decide evaluates the policy on input (an Input, any value that encodes to the same JSON, raw

@@ -1,7 +1,6 @@
 package policy
 
 import (
-	"encoding/json"
 	"fmt"
 	"math"
 	"reflect"
@@ -12,7 +11,8 @@ import (
 	"github.com/runmedic/runmedic/internal/snapshot"
 )
 
-// Value converts in to the OPA value policies see as input: the JSON encoding of in, with the
+// Value converts in to the OPA value policies see as input: the JSON encoding of in (built
+// directly from the structs, not through JSON text: astValue), with the
 // metric series (three series of 180 points, most of a snapshot) converted only if a policy
 // reads them. Converting them up front costs more than evaluating the policy
 // (BenchmarkInputValue); the bundled policy reads the signals instead. TestValueMatchesJSON
@@ -25,11 +25,7 @@ func (in Input) Value() (ast.Value, error) {
 	}
 	rest := in
 	rest.Metrics = snapshot.Metrics{}
-	b, err := json.Marshal(rest)
-	if err != nil {
-		return nil, fmt.Errorf("policy input: %w", err)
-	}
-	v, err := jsonValue(b)
+	v, err := astValue(reflect.ValueOf(rest))
 	if err != nil {
 		return nil, err
 	}

@@ -2,12 +2,15 @@ package remediate_test
 
 import (
 	"context"
+	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/runmedic/runmedic/internal/config"
+	"github.com/runmedic/runmedic/internal/gctune"
 	"github.com/runmedic/runmedic/internal/policy"
 	"github.com/runmedic/runmedic/internal/remediate"
 	"github.com/runmedic/runmedic/internal/scenario"
@@ -17,8 +20,11 @@ import (
 // BenchmarkDecision is DESIGN's "one decision, warm": signals, Rego, plan and guard on the
 // insufficient-memory scenario (three hours of one-minute points per series), the policy
 // compiled once beforehand. Besides ns/op it reports the median and 99th percentile of the
-// individual decisions.
+// individual decisions. The collector is set as the function sets it (gctune), unless GOGC or
+// GOMEMLIMIT say otherwise.
 func BenchmarkDecision(b *testing.B) {
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	gctune.Choose(os.Getenv, nil).Apply()
 	for _, name := range []string{"insufficient-memory", "regression-rollback", "gradual-growth-restart"} {
 		b.Run(name, func(b *testing.B) {
 			sc, err := scenario.Load(filepath.Join("..", "..", "tests", "scenarios", name))

@@ -41,12 +41,19 @@ type Options struct {
 	Explain bool
 }
 
-// Decide decides every scenario with r, in order. Errors are per scenario, in the Row, so one
-// broken fixture does not hide the others.
+// Decide decides every scenario with r (in parallel, Stream) and returns the rows in the order
+// of scs. Errors are per scenario, in the Row, so one broken fixture does not hide the others;
+// one that cannot be read has its error in its Row too.
 func Decide(ctx context.Context, r *scenario.Runner, scs []scenario.Scenario, opts Options) []Row {
 	rows := make([]Row, 0, len(scs))
-	for _, sc := range scs {
-		rows = append(rows, decideOne(ctx, r, sc, opts))
+	for len(rows) < len(scs) {
+		err := Stream(ctx, r, scs[len(rows):], opts, func(row Row) error {
+			rows = append(rows, row)
+			return nil
+		})
+		if err != nil { // the scenario after the last row could not be read
+			rows = append(rows, Row{Scenario: scs[len(rows)].Name, Error: oneLine(err.Error())})
+		}
 	}
 	return rows
 }

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"sync"
 
 	"github.com/runmedic/runmedic/internal/alert"
 	"github.com/runmedic/runmedic/internal/config"
@@ -43,24 +44,46 @@ type Scenario struct {
 
 // Load reads the scenario folder dir.
 func Load(dir string) (Scenario, error) {
-	sc := Scenario{Name: filepath.Base(dir), Dir: dir, IncidentName: IncidentFile, SnapshotName: SnapshotFile}
+	return Scenario{Name: filepath.Base(dir), Dir: dir, IncidentName: IncidentFile, SnapshotName: SnapshotFile}.Read()
+}
+
+// Read returns sc with its files read from sc.Dir, keeping its names.
+func (sc Scenario) Read() (Scenario, error) {
 	var err error
-	if sc.Incident, err = os.ReadFile(filepath.Join(dir, IncidentFile)); err != nil {
+	if sc.Incident, err = os.ReadFile(filepath.Join(sc.Dir, IncidentFile)); err != nil {
 		return Scenario{}, fmt.Errorf("scenario %s: %w", sc.Name, err)
 	}
-	if sc.Snapshot, err = os.ReadFile(filepath.Join(dir, SnapshotFile)); err != nil {
+	if sc.Snapshot, err = os.ReadFile(filepath.Join(sc.Dir, SnapshotFile)); err != nil {
 		return Scenario{}, fmt.Errorf("scenario %s: %w", sc.Name, err)
 	}
-	sc.Config, err = os.ReadFile(filepath.Join(dir, ConfigFile))
+	sc.Config, err = os.ReadFile(filepath.Join(sc.Dir, ConfigFile))
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return Scenario{}, fmt.Errorf("scenario %s: %w", sc.Name, err)
 	}
 	return sc, nil
 }
 
+// Unread reports whether sc was listed but its files are not read yet (List, not LoadAll).
+func (sc Scenario) Unread() bool { return sc.Incident == nil && sc.Snapshot == nil && sc.Dir != "" }
+
 // LoadAll reads every scenario below root: root itself if it is a scenario, else each folder
 // under it (at any depth) that holds an incident.json. The result is sorted by path.
 func LoadAll(root string) ([]Scenario, error) {
+	out, err := List(root)
+	if err != nil {
+		return nil, err
+	}
+	for i := range out {
+		if out[i], err = out[i].Read(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// List finds the scenarios LoadAll reads, in the same order and with the same names, without
+// reading their files: many thousands can then be decided a few at a time (Scenario.Read).
+func List(root string) ([]Scenario, error) {
 	var dirs []string
 	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -80,10 +103,7 @@ func LoadAll(root string) ([]Scenario, error) {
 	sort.Strings(dirs)
 	out := make([]Scenario, 0, len(dirs))
 	for _, d := range dirs {
-		sc, err := Load(d)
-		if err != nil {
-			return nil, err
-		}
+		sc := Scenario{Name: filepath.Base(d), Dir: d, IncidentName: IncidentFile, SnapshotName: SnapshotFile}
 		if rel, err := filepath.Rel(root, d); err == nil && rel != "." {
 			sc.Name = filepath.ToSlash(rel)
 		}
@@ -140,10 +160,11 @@ func (sc Scenario) Alert() (alert.Alert, error) {
 }
 
 // Runner decides scenarios with one policy set. It compiles one engine per distinct config,
-// since the config is part of the policies' data.
+// since the config is part of the policies' data. It is safe for concurrent use.
 type Runner struct {
 	policies fs.FS
 	base     config.Config
+	mu       sync.Mutex // guards engines; held while one compiles, so each compiles once
 	engines  map[string]*policy.Engine
 }
 
@@ -163,6 +184,8 @@ func (r *Runner) Engine(ctx context.Context, overlay []byte) (*policy.Engine, co
 		}
 	}
 	key := string(overlay)
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	if eng, ok := r.engines[key]; ok {
 		return eng, cfg, nil
 	}

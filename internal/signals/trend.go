@@ -63,9 +63,12 @@ type fits struct {
 
 // remembering is s with a fresh memo of its fits.
 func (s timeSeries) remembering() timeSeries {
-	s.memo = &fits{slopes: map[[2]int]float64{}, hinges: map[[2]int]int{}}
+	s.memo = &fits{slopes: map[[2]int]float64{}, hinges: map[[2]int]int{}, scratch: make([]float64, 0, maxPairs)}
 	return s
 }
+
+// maxPairs is how many pairwise slopes a fit takes at most.
+const maxPairs = maxTrendPoints * (maxTrendPoints - 1) / 2
 
 func (s timeSeries) theilSenFit(from, to int) float64 {
 	n := to - from
@@ -80,6 +83,8 @@ func (s timeSeries) theilSenFit(from, to int) float64 {
 	var slopes []float64
 	if s.memo != nil {
 		slopes = s.memo.scratch[:0]
+	} else {
+		slopes = make([]float64, 0, m*(m-1)/2)
 	}
 	for a := 0; a < m; a++ {
 		for b := a + 1; b < m; b++ {

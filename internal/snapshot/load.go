@@ -197,10 +197,15 @@ func (v *validator) traffic(ts []TrafficTarget) {
 
 func (v *validator) series(field string, ps []Point) {
 	for i, p := range ps {
-		f := fmt.Sprintf("%s[%d]", field, i)
-		v.time(f+".at", p.At)
-		if i > 0 && !p.At.After(ps[i-1].At) {
-			v.add(f+".at", "not after the previous point; series must be oldest first")
+		// The field is named only for a bad point: a series has hundreds of good ones.
+		zero, unordered := p.At.IsZero(), i > 0 && !p.At.After(ps[i-1].At)
+		if !zero && !unordered {
+			continue
+		}
+		f := fmt.Sprintf("%s[%d].at", field, i)
+		v.time(f, p.At)
+		if unordered {
+			v.add(f, "not after the previous point; series must be oldest first")
 		}
 	}
 }
