@@ -6,6 +6,7 @@ package function
 import (
 	"context"
 	"fmt"
+	"github.com/runmedic/runmedic/internal/gctune"
 	"io/fs"
 	"os"
 	"strconv"
@@ -40,6 +41,7 @@ func init() {
 var (
 	mu      sync.Mutex
 	handler *Handler // made once it could be made; a failure is tried again on the next event
+	tuneGC  sync.Once
 )
 
 // Remediate is the Cloud Function. Clients and the compiled policy are made on the first event
@@ -57,6 +59,8 @@ func current() (*Handler, error) {
 	mu.Lock()
 	defer mu.Unlock()
 	if handler == nil {
+		// A decision allocates much and keeps little: collect less often, under the memory limit.
+		tuneGC.Do(func() { gctune.Tune(os.Getenv) })
 		h, err := newHandler(context.Background(), os.Getenv)
 		if err != nil {
 			return nil, err
