@@ -6,7 +6,6 @@ package function
 import (
 	"context"
 	"fmt"
-	"github.com/runmedic/runmedic/internal/gctune"
 	"io/fs"
 	"os"
 	"strconv"
@@ -19,6 +18,7 @@ import (
 	"github.com/runmedic/runmedic/internal/audit"
 	"github.com/runmedic/runmedic/internal/clients"
 	"github.com/runmedic/runmedic/internal/config"
+	"github.com/runmedic/runmedic/internal/gctune"
 	"github.com/runmedic/runmedic/internal/policy"
 	"github.com/runmedic/runmedic/internal/remediate"
 	"github.com/runmedic/runmedic/policies"
