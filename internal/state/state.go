@@ -70,6 +70,11 @@ type State struct {
 	// Deliveries are the messages already handed to people's sinks (PagerDuty, Slack, Chat),
 	// newest first, at most MaxDeliveries, one per (incident, key).
 	Deliveries []Delivery `json:"deliveries,omitempty"`
+	// Durable is true when the State is held in the ledger rather than in the annotation: the
+	// ledger keeps one entry per thing and expires old ones by TTL, so nothing is dropped to
+	// make room (MaxActions, MaxWatching, MaxEscalations and MaxDeliveries bound only the
+	// annotation).
+	Durable bool `json:"-"`
 }
 
 // Verification is a change awaiting its check: at VerifyAt, memory must be below verify_below
@@ -109,6 +114,9 @@ type Watch struct {
 	Severity  string    `json:"severity,omitempty"`
 	URL       string    `json:"url,omitempty"`
 	Policy    string    `json:"policy,omitempty"` // the alert policy's name, which snoozes are matched on
+	// Labels are the incident's labels as first received: a tick re-runs the incident with them,
+	// so a label that held it back on arrival (remediation=manual) still holds it back.
+	Labels map[string]string `json:"labels,omitempty"`
 }
 
 // Watch remembers an open incident; watching one already remembered changes nothing.
@@ -120,7 +128,7 @@ func (s State) Watch(w Watch) State {
 		}
 	}
 	out.Watching = append([]Watch{w}, out.Watching...)
-	if len(out.Watching) > MaxWatching {
+	if len(out.Watching) > MaxWatching && !out.Durable {
 		out.Watching = out.Watching[:MaxWatching]
 	}
 	return out
@@ -253,7 +261,7 @@ func (s State) History() []snapshot.Action {
 // normalize restores the invariants on a State the caller owns.
 func (s State) normalize() State {
 	s.Version = Version
-	if len(s.Actions) > MaxActions {
+	if len(s.Actions) > MaxActions && !s.Durable {
 		s.Actions = s.Actions[:MaxActions]
 	}
 	type step struct {
@@ -267,7 +275,7 @@ func (s State) normalize() State {
 		seen[k] = true
 		return dup
 	})
-	if len(s.Escalations) > MaxEscalations {
+	if len(s.Escalations) > MaxEscalations && !s.Durable {
 		s.Escalations = s.Escalations[:MaxEscalations]
 	}
 	type delivery struct{ incident, key string }
@@ -278,7 +286,7 @@ func (s State) normalize() State {
 		delivered[k] = true
 		return dup
 	})
-	if len(s.Deliveries) > MaxDeliveries {
+	if len(s.Deliveries) > MaxDeliveries && !s.Durable {
 		s.Deliveries = s.Deliveries[:MaxDeliveries]
 	}
 	recorded := make(map[string]bool, len(s.Actions))
