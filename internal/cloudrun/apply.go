@@ -22,39 +22,40 @@ type Result struct {
 	Operation string           // the update's long-running operation
 }
 
-// Apply applies exactly changes, and records stateAnnotation (when not empty) under
-// StateAnnotation, in one UpdateService call made against etag, the etag the plan was made
+// Apply applies exactly changes, and sets annotations (runmedic's own: StateAnnotation,
+// ClaimAnnotation) on the service, in one UpdateService call made against etag, the etag the plan was made
 // against. Every other field, label and annotation is sent back as read. A template change
 // clears template.revision so Cloud Run names a new revision; a traffic-only change leaves the
 // template alone and creates none. The update is validated first (validate_only), then made and
 // waited for, bounded by ctx.
 //
-// Errors: ErrConflict when the service moved since etag (nothing is sent), a RevisionNotReadyError
+// Errors: ErrNotSent on every error raised before the update was sent (with the cause's class);
+// ErrConflict when the service moved since etag (nothing is sent), a RevisionNotReadyError
 // (ErrRevisionNotReady) with the Result filled when the new revision failed, see errors.go for the
 // rest.
-func (c *Client) Apply(ctx context.Context, target snapshot.Target, etag string, changes []snapshot.Change, stateAnnotation string) (Result, error) {
+func (c *Client) Apply(ctx context.Context, target snapshot.Target, etag string, changes []snapshot.Change, annotations map[string]string) (Result, error) {
 	name := target.Name()
 	svc, err := c.read(ctx, name, etag)
 	if err != nil {
-		return Result{}, err
+		return Result{}, notSent(err)
 	}
 	before := svc.GetLatestCreatedRevision()
 	oldTemplate := proto.Clone(svc.GetTemplate())
 	if err := applyChanges(svc, changes); err != nil {
-		return Result{}, fmt.Errorf("update service %s: %w", name, err)
+		return Result{}, notSent(fmt.Errorf("update service %s: %w", name, err))
 	}
 	templateChanged := !proto.Equal(oldTemplate, svc.GetTemplate())
 	if templateChanged {
 		svc.Template.Revision = "" // else Cloud Run refuses: the named revision exists with another spec
 	}
-	if stateAnnotation != "" {
+	for k, v := range annotations {
 		if svc.Annotations == nil {
 			svc.Annotations = map[string]string{}
 		}
-		svc.Annotations[StateAnnotation] = stateAnnotation
+		svc.Annotations[k] = v
 	}
 	if _, err := c.services.UpdateService(ctx, &runpb.UpdateServiceRequest{Service: svc, ValidateOnly: true}, writeOpts()...); err != nil {
-		return Result{}, fmt.Errorf("validate update of service %s: %w", name, classify(err))
+		return Result{}, notSent(fmt.Errorf("validate update of service %s: %w", name, classify(err)))
 	}
 	updated, opName, waitErr := c.update(ctx, svc)
 	if waitErr != nil && opName == "" { // refused: nothing changed

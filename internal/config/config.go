@@ -20,6 +20,15 @@ type Config struct {
 	Recipients map[string]Recipient `json:"recipients,omitempty"`
 	// Freeze are the windows in which runmedic changes nothing and notifies instead.
 	Freeze []FreezeWindow `json:"freeze,omitempty"`
+	// Fleet are limits over every service together, checked when a change is claimed in the
+	// ledger.
+	Fleet Fleet `json:"fleet"`
+}
+
+// Fleet limits; 0 is no limit.
+type Fleet struct {
+	MaxChangesPerHour     int `json:"max_changes_per_hour"`    // changes to all services in any hour
+	MaxConcurrentRollouts int `json:"max_concurrent_rollouts"` // changes issued and not yet recorded
 }
 
 // Defaults are the runbook's numbers. Every field has a value in the bundled config.yaml.

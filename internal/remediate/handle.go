@@ -11,6 +11,7 @@ import (
 	"github.com/runmedic/runmedic/internal/cloudrun"
 	"github.com/runmedic/runmedic/internal/decision"
 	"github.com/runmedic/runmedic/internal/guard"
+	"github.com/runmedic/runmedic/internal/ledger"
 	"github.com/runmedic/runmedic/internal/plan"
 	"github.com/runmedic/runmedic/internal/signals"
 	"github.com/runmedic/runmedic/internal/snapshot"
@@ -46,6 +47,9 @@ func (r *Remediator) Handle(ctx context.Context, a alert.Alert) (audit.Event, er
 	defer unlock()
 	for attempt := 1; ; attempt++ {
 		run, err := r.Prepare(ctx, a)
+		if errors.Is(err, ledger.ErrUnreadable) {
+			return r.failClosed(ctx, ev, a, err)
+		}
 		if err != nil {
 			return r.failed(ctx, ev, err)
 		}
@@ -71,11 +75,11 @@ type Run struct {
 // Nothing is changed yet.
 func (r *Remediator) Prepare(ctx context.Context, a alert.Alert) (*Run, error) {
 	now := r.Now().UTC()
-	snap, st, err := r.observe(ctx, a, now)
+	snap, st, version, err := r.observe(ctx, a, now)
 	if err != nil {
 		return nil, err
 	}
-	rec := record{before: st, st: st, landed: st, etag: snap.Service.Etag}
+	rec := record{before: st, st: st, landed: st, etag: snap.Service.Etag, version: version}
 	out, err := r.decide(ctx, snap, &rec, now)
 	if err != nil {
 		return nil, permanent(err)
@@ -98,13 +102,18 @@ func (r *Remediator) Execute(ctx context.Context, run *Run) (audit.Event, error)
 	var applyErr error // a change that landed but failed: acked, and the cause kept for errors.Is
 	if out.Plan.Applyable {
 		next := r.recordAction(rec.st, snap, out, now)
-		ann, err := state.Encode(next)
-		if err != nil {
-			return r.failed(ctx, ev, permanent(err))
+		marks, claim, err := r.claim(ctx, a.Target, rec, next, now)
+		if errors.Is(err, cloudrun.ErrConflict) {
+			return ev, err // another run claimed first, or recorded since: re-observe and decide again
 		}
-		res, err := r.Applier.Apply(ctx, a.Target, out.Plan.Etag, out.Plan.Changes, ann)
+		if err != nil {
+			return r.failed(ctx, ev, err)
+		}
+		loaded := rec.before
+		res, err := r.Applier.Apply(ctx, a.Target, out.Plan.Etag, out.Plan.Changes, marks)
 		switch {
 		case errors.Is(err, cloudrun.ErrConflict):
+			r.release(ctx, a.Target, claim) // nothing was sent
 			return ev, err
 		case errors.Is(err, cloudrun.ErrRevisionNotReady):
 			// The update landed but its revision failed: Cloud Run keeps traffic where it was.
@@ -118,7 +127,10 @@ func (r *Remediator) Execute(ctx context.Context, run *Run) (audit.Event, error)
 			rec.landed = rec.st
 			out.Decision.Action = decision.Escalate // every ladder step is now unconditional
 		case err != nil:
-			return r.failed(ctx, ev, classify(err))
+			if err = classify(err); IsPermanent(err) || errors.Is(err, cloudrun.ErrNotSent) {
+				r.release(ctx, a.Target, claim) // refused or never sent: nothing changed
+			} // else it may have landed: the next run settles the claim from the service's marker
+			return r.failed(ctx, ev, err)
 		default:
 			ev.Applied, ev.Outcome = true, audit.Applied
 			ev.Result = &audit.Result{Revision: res.Revision, Operation: res.Operation, Ready: res.Ready}
@@ -127,6 +139,9 @@ func (r *Remediator) Execute(ctx context.Context, run *Run) (audit.Event, error)
 				rec.st = next.WithRevision(a.Incident.ID, out.Step, res.Revision)
 			}
 			rec.landed = rec.st
+		}
+		if r.Ledger != nil {
+			rec.before = loaded // the ledger records the change with the rest of the run
 		}
 	}
 
@@ -150,7 +165,10 @@ func (r *Remediator) Execute(ctx context.Context, run *Run) (audit.Event, error)
 		r.saveState(ctx, a.Target, record{before: rec.before, st: withEscalations(rec.landed, rec.st), etag: rec.etag})
 		return ev, fmt.Errorf("publish audit event: %w", err)
 	}
-	r.saveState(ctx, a.Target, rec)
+	if err := r.saveState(ctx, a.Target, rec); err != nil && r.Ledger != nil {
+		// The change is on the service under its claim; the redelivery records it from there.
+		return ev, fmt.Errorf("record in the ledger: %w", err)
+	}
 	if applyErr != nil {
 		return ev, permanent(applyErr)
 	}
@@ -191,18 +209,18 @@ func (r *Remediator) watch(snap snapshot.Snapshot, out Outcome, rec *record) {
 	case inc.State == snapshot.StateClosed:
 		rec.st = rec.st.Unwatch(inc.ID)
 	case out.Decision.Action != decision.None || rec.st.Pending != nil && rec.st.Pending.Incident == inc.ID:
-		rec.st = rec.st.Watch(state.Watch{Incident: inc.ID, StartedAt: inc.StartedAt, Severity: inc.Severity, URL: inc.URL, Policy: watchedPolicy(inc.Policy)})
+		rec.st = rec.st.Watch(state.Watch{Incident: inc.ID, StartedAt: inc.StartedAt, Severity: inc.Severity, URL: inc.URL, Policy: watchedPolicy(inc.Policy), Labels: inc.Labels})
 	}
 }
 
-// observe builds the snapshot at now and decodes runmedic's state; an unreadable state is logged
-// and treated as empty.
-func (r *Remediator) observe(ctx context.Context, a alert.Alert, now time.Time) (snapshot.Snapshot, state.State, error) {
-	snap, st, warning, err := r.Observe(ctx, a, now)
+// observe builds the snapshot at now and reads runmedic's state; an unreadable state annotation
+// is logged and treated as empty (an unreadable ledger entry is an error).
+func (r *Remediator) observe(ctx context.Context, a alert.Alert, now time.Time) (snapshot.Snapshot, state.State, int64, error) {
+	snap, st, version, warning, err := r.observeAt(ctx, a, now)
 	if warning != nil {
 		r.log(audit.Warning, fmt.Sprintf("%s: %v; treating it as empty", a.Target.Name(), warning), a)
 	}
-	return snap, st, err
+	return snap, st, version, err
 }
 
 // describe fills the event from a decision and its plan, with the outcome a run that applies
