@@ -217,7 +217,7 @@ func TestCorruptEntryFailsTheRead(t *testing.T) {
 		t.Fatal(err)
 	}
 	raw := rawClient(t, emu, project)
-	docs, err := raw.Collection("services").Doc(target.Project+":"+target.Location+":"+target.Service).Collection("actions").Documents(context.Background()).GetAll()
+	docs, err := raw.Collection("services").Doc(target.Project + ":" + target.Location + ":" + target.Service).Collection("actions").Documents(context.Background()).GetAll()
 	if err != nil || len(docs) != 1 {
 		t.Fatalf("actions: %v %d", err, len(docs))
 	}
