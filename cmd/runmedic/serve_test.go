@@ -19,6 +19,8 @@ import (
 
 	"github.com/runmedic/runmedic/internal/clients"
 	"github.com/runmedic/runmedic/internal/cloudruntest"
+	"github.com/runmedic/runmedic/internal/firestoretest"
+	"github.com/runmedic/runmedic/internal/ledger"
 	"github.com/runmedic/runmedic/internal/loggingtest"
 	"github.com/runmedic/runmedic/internal/monitoringtest"
 	"github.com/runmedic/runmedic/internal/scenario"
@@ -96,6 +98,9 @@ func TestServeRemediatesPushedAlert(t *testing.T) {
 		clients.EnvMonitoringEndpoint + "=" + mon.Addr(),
 		clients.EnvLoggingEndpoint + "=" + lg.Addr(),
 		clients.EnvAuditTopic + "=", clients.EnvNotifyTopic + "=",
+		ledger.EnvEmulator + "=" + firestoretest.Shared(t).Host(),
+		ledger.EnvProject + "=" + firestoretest.Project(t),
+		ledger.EnvDatabase + "=serve-test",
 	}, "serve", "--port", strconv.Itoa(port))
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -15,7 +15,6 @@ import (
 
 	"google.golang.org/api/option"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/runmedic/runmedic/internal/emulator"
 	"github.com/runmedic/runmedic/internal/ledger"
@@ -79,25 +78,12 @@ func Shared(t testing.TB) *Emulator {
 // FIRESTORE_EMULATOR_HOST: plaintext gRPC, the emulator's owner credentials, and dial any extra
 // options (interceptors that count or inject faults).
 func (e *Emulator) ClientOptions(dial ...grpc.DialOption) []option.ClientOption {
-	opts := []option.ClientOption{
-		option.WithEndpoint(e.Host()),
-		option.WithoutAuthentication(),
-		option.WithGRPCDialOption(grpc.WithTransportCredentials(insecure.NewCredentials())),
-		option.WithGRPCDialOption(grpc.WithPerRPCCredentials(owner{})),
-	}
+	opts := ledger.EmulatorOptions(e.Host())
 	for _, d := range dial {
 		opts = append(opts, option.WithGRPCDialOption(d))
 	}
 	return opts
 }
-
-// owner is the credential the emulator accepts as an administrator: security rules do not apply.
-type owner struct{}
-
-func (owner) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
-	return map[string]string{"authorization": "Bearer owner"}, nil
-}
-func (owner) RequireTransportSecurity() bool { return false }
 
 var projects atomic.Int64
 

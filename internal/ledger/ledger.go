@@ -23,11 +23,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"os"
 	"time"
 
 	"cloud.google.com/go/firestore"
 	"google.golang.org/api/option"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/runmedic/runmedic/internal/snapshot"
 )
@@ -84,7 +85,7 @@ type Store struct {
 // endpoint, a counting interceptor); without them the client honours FIRESTORE_EMULATOR_HOST.
 func Open(ctx context.Context, project, database string, opts ...option.ClientOption) (*Store, error) {
 	if project == "" {
-		return nil, errors.New("ledger: no project (set GOOGLE_CLOUD_PROJECT)")
+		return nil, errors.New("ledger: no project: set " + EnvProject)
 	}
 	if database == "" {
 		database = DefaultDatabase
@@ -96,11 +97,42 @@ func Open(ctx context.Context, project, database string, opts ...option.ClientOp
 	return &Store{client: c, now: time.Now}, nil
 }
 
+// Environment variables OpenFromEnv reads.
+const (
+	EnvProject  = "GOOGLE_CLOUD_PROJECT"
+	EnvDatabase = "RUNMEDIC_FIRESTORE_DATABASE"
+	EnvEmulator = "FIRESTORE_EMULATOR_HOST" // host:port of the Firestore emulator
+)
+
 // OpenFromEnv opens the database RUNMEDIC_FIRESTORE_DATABASE (default DefaultDatabase) of the
-// project GOOGLE_CLOUD_PROJECT.
-func OpenFromEnv(ctx context.Context, opts ...option.ClientOption) (*Store, error) {
-	return Open(ctx, os.Getenv("GOOGLE_CLOUD_PROJECT"), os.Getenv("RUNMEDIC_FIRESTORE_DATABASE"), opts...)
+// project GOOGLE_CLOUD_PROJECT, on the emulator at FIRESTORE_EMULATOR_HOST when it is set.
+// getenv is os.Getenv in production.
+func OpenFromEnv(ctx context.Context, getenv func(string) string, opts ...option.ClientOption) (*Store, error) {
+	if host := getenv(EnvEmulator); host != "" {
+		opts = append(EmulatorOptions(host), opts...)
+	}
+	return Open(ctx, getenv(EnvProject), getenv(EnvDatabase), opts...)
 }
+
+// EmulatorOptions connect a Firestore client to the emulator at host without touching the
+// process-wide FIRESTORE_EMULATOR_HOST: plaintext gRPC and the emulator's owner credentials
+// (security rules do not apply).
+func EmulatorOptions(host string) []option.ClientOption {
+	return []option.ClientOption{
+		option.WithEndpoint(host),
+		option.WithoutAuthentication(),
+		option.WithGRPCDialOption(grpc.WithTransportCredentials(insecure.NewCredentials())),
+		option.WithGRPCDialOption(grpc.WithPerRPCCredentials(owner{})),
+	}
+}
+
+// owner is the credential the Firestore emulator accepts as an administrator.
+type owner struct{}
+
+func (owner) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
+	return map[string]string{"authorization": "Bearer owner"}, nil
+}
+func (owner) RequireTransportSecurity() bool { return false }
 
 // WithClock makes the store date its writes (expire_at, fleet windows) by now.
 func (s *Store) WithClock(now func() time.Time) *Store {
