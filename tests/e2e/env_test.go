@@ -19,12 +19,15 @@ import (
 	"github.com/runmedic/runmedic/internal/cloudrun"
 	"github.com/runmedic/runmedic/internal/cloudruntest"
 	"github.com/runmedic/runmedic/internal/config"
+	"github.com/runmedic/runmedic/internal/firestoretest"
+	"github.com/runmedic/runmedic/internal/ledger"
 	"github.com/runmedic/runmedic/internal/monitoring"
 	"github.com/runmedic/runmedic/internal/monitoringtest"
 	"github.com/runmedic/runmedic/internal/policy"
 	"github.com/runmedic/runmedic/internal/remediate"
 	"github.com/runmedic/runmedic/internal/scenario"
 	"github.com/runmedic/runmedic/internal/snapshot"
+	"github.com/runmedic/runmedic/internal/state"
 	"github.com/runmedic/runmedic/policies"
 )
 
@@ -41,7 +44,8 @@ type world struct {
 	shift    time.Duration     // how far the scenario's times were moved
 	incident []byte            // the scenario's notification, shifted the same way
 	route    *route
-	log      *syncBuffer // the function's log lines
+	log      *syncBuffer   // the function's log lines
+	ledger   *ledger.Store // runmedic's memory, in a Firestore emulator project of the test's own
 
 	alertTopic, auditSub string
 }
@@ -115,11 +119,12 @@ func newWorld(t *testing.T, name string) *world {
 	t.Cleanup(func() { notifyPub.Close() })
 
 	log := audit.NewLogger(w.log)
+	w.ledger = firestoretest.Shared(t).Store(t)
 	w.route = &route{handler: &function.Handler{
 		Remediator: &remediate.Remediator{
 			Policy: eng, Config: cfg,
 			Observer: runClient, Applier: runClient, Metrics: monClient,
-			Audit: auditPub, Notify: notifyPub,
+			Audit: auditPub, Notify: notifyPub, Ledger: w.ledger,
 			Log: log, Now: time.Now,
 		},
 		Log:         log,
@@ -164,6 +169,12 @@ func (w *world) publish(data []byte) string {
 		w.t.Fatal(err)
 	}
 	return id
+}
+
+// state is runmedic's memory of the scenario's service, as the ledger holds it.
+func (w *world) state() (state.State, error) {
+	e, err := w.ledger.Load(context.Background(), w.snap.Target, "", time.Now())
+	return e.State, err
 }
 
 // service is the fake's stored service of the scenario's target.
