@@ -118,11 +118,10 @@ func (r *Remediator) release(ctx context.Context, target snapshot.Target, c *led
 	}
 }
 
-// failClosed handles a ledger entry that cannot be read: nothing is changed, the error is logged
-// at ERROR, and the first recipient of the escalation table is told, once per incident (the
-// notification's ID is the same every time).
+// failClosed handles a ledger entry that cannot be read: nothing is changed, the first recipient
+// of the escalation table is told (the notification's ID is the same every time, so it is one
+// page), and the failure is returned, permanent, for the function to log at ERROR and ack.
 func (r *Remediator) failClosed(ctx context.Context, ev audit.Event, a alert.Alert, err error) (audit.Event, error) {
-	r.log(audit.Error, fmt.Sprintf("%s: %v; no change, escalating", a.Target.Name(), err), a)
 	if r.Notify != nil && len(r.Config.Defaults.Escalation) > 0 {
 		reason := fmt.Sprintf("runmedic cannot read its ledger for %s and changes nothing until it is repaired: %v", a.Target.Name(), err)
 		n := audit.Notification{

@@ -37,15 +37,16 @@ const deliveryWait = 30 * time.Second
 // world is one test's deployment: fakes seeded from a scenario, its own topics in the shared
 // emulator, and its own handler behind the shared framework server.
 type world struct {
-	t        *testing.T
-	run      *cloudruntest.Server
-	mon      *monitoringtest.Server
-	snap     snapshot.Snapshot // the scenario's snapshot, shifted so that it was captured now
-	shift    time.Duration     // how far the scenario's times were moved
-	incident []byte            // the scenario's notification, shifted the same way
-	route    *route
-	log      *syncBuffer   // the function's log lines
-	ledger   *ledger.Store // runmedic's memory, in a Firestore emulator project of the test's own
+	t             *testing.T
+	run           *cloudruntest.Server
+	mon           *monitoringtest.Server
+	snap          snapshot.Snapshot // the scenario's snapshot, shifted so that it was captured now
+	shift         time.Duration     // how far the scenario's times were moved
+	incident      []byte            // the scenario's notification, shifted the same way
+	route         *route
+	log           *syncBuffer   // the function's log lines
+	ledger        *ledger.Store // runmedic's memory, in a Firestore emulator project of the test's own
+	ledgerProject string
 
 	alertTopic, auditSub string
 }
@@ -119,7 +120,8 @@ func newWorld(t *testing.T, name string) *world {
 	t.Cleanup(func() { notifyPub.Close() })
 
 	log := audit.NewLogger(w.log)
-	w.ledger = firestoretest.Shared(t).Store(t)
+	w.ledgerProject = firestoretest.Project(t)
+	w.ledger = firestoretest.Shared(t).StoreIn(t, w.ledgerProject)
 	w.route = &route{handler: &function.Handler{
 		Remediator: &remediate.Remediator{
 			Policy: eng, Config: cfg,
