@@ -200,17 +200,32 @@ func (r *Remediator) decide(ctx context.Context, snap snapshot.Snapshot, rec *re
 }
 
 // watch keeps an open incident that runmedic acted on or escalated in the state, so verify
-// ticks come back to it; a closed one is forgotten.
+// ticks come back to it. A closed one is forgotten when live memory agrees, below verify_below:
+// a notification saying "closed" is a trigger, not the truth, and a forged one must not end the
+// watch (and the escalation) of a real incident.
 func (r *Remediator) watch(snap snapshot.Snapshot, out Outcome, rec *record) {
 	inc := snap.Incident
 	switch {
 	case out.Step == "unpin":
 		// A person released a pin; the incident it came from is watched as it was.
 	case inc.State == snapshot.StateClosed:
-		rec.st = rec.st.Unwatch(inc.ID)
+		if mem, ok := memoryNow(snap); ok && mem < r.Config.Defaults.VerifyBelow {
+			rec.st = rec.st.Unwatch(inc.ID)
+		}
 	case out.Decision.Action != decision.None || rec.st.Pending != nil && rec.st.Pending.Incident == inc.ID:
 		rec.st = rec.st.Watch(state.Watch{Incident: inc.ID, StartedAt: inc.StartedAt, Severity: inc.Severity, URL: inc.URL, Policy: watchedPolicy(inc.Policy), Labels: inc.Labels})
 	}
+}
+
+// memoryNow is the service's latest memory utilization at or before the snapshot's capture time;
+// ok is false without a point.
+func memoryNow(snap snapshot.Snapshot) (float64, bool) {
+	for i := len(snap.Metrics.MemoryUtilization) - 1; i >= 0; i-- {
+		if p := snap.Metrics.MemoryUtilization[i]; !p.At.After(snap.CapturedAt) {
+			return p.Value, true
+		}
+	}
+	return 0, false
 }
 
 // observe builds the snapshot at now and reads runmedic's state; an unreadable state annotation
