@@ -171,6 +171,8 @@ type env struct {
 	r      *remediate.Remediator
 	cfg    config.Config
 	ledger *ledger.Store // runmedic's memory, in a Firestore emulator project of this test's own
+	// ledgerProject is the ledger's project: a second instance shares the ledger through it.
+	ledgerProject string
 
 	sc     scenario.Scenario
 	alert  alert.Alert       // the scenario's alert, shifted to the clock
@@ -233,7 +235,8 @@ func newEnv(t *testing.T, name string, overlay []byte) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { lr.Close() })
-	e.ledger = firestoretest.Shared(t).Store(t).WithClock(e.clock.Now)
+	e.ledgerProject = firestoretest.Project(t)
+	e.ledger = firestoretest.Shared(t).StoreIn(t, e.ledgerProject).WithClock(e.clock.Now)
 	e.r = &remediate.Remediator{
 		Policy: eng, Config: cfg,
 		Observer: crc, Applier: crc, Metrics: mc, Logs: lr,
