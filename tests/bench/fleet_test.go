@@ -68,6 +68,7 @@ type fleet struct {
 	mon      *monitoringtest.Server
 	r        *remediate.Remediator
 	ledger   *ledger.Store
+	wire     *ledgerWire // counts and fails the ledger's Firestore calls
 	handler  *function.Handler
 	audit    *sink
 	notify   *sink
@@ -152,7 +153,8 @@ func newFleet(tb testing.TB, o fleetOptions) *fleet {
 		w = io.Discard
 	}
 	log := audit.NewLogger(w)
-	f.ledger = firestoretest.Shared(tb).Store(tb)
+	f.wire = &ledgerWire{}
+	f.ledger = firestoretest.Shared(tb).Store(tb, f.wire.options()...)
 	f.r = &remediate.Remediator{
 		Policy: eng, Config: cfg,
 		Observer: runClient, Applier: runClient, Metrics: monClient,
