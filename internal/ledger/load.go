@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"cloud.google.com/go/firestore"
@@ -125,7 +126,19 @@ func (s *Store) read(ctx context.Context, target snapshot.Target, now time.Time)
 	ref := s.service(target)
 	e := Entry{State: state.State{Version: state.Version, Durable: true}}
 	var rt root
-	snap, err := ref.Get(ctx)
+	// The service document and its four collections are read at once: one round trip's latency.
+	var (
+		snap  *firestore.DocumentSnapshot
+		err   error
+		lists [4][]doc
+		errs  [4]error
+		wg    sync.WaitGroup
+	)
+	wg.Go(func() { snap, err = ref.Get(ctx) })
+	for i, col := range []string{colActions, colIncidents, colEscalations, colDeliveries} {
+		wg.Go(func() { lists[i], errs[i] = s.list(ctx, ref.Collection(col)) })
+	}
+	wg.Wait()
 	exists := err == nil
 	switch {
 	case status.Code(err) == codes.NotFound:
@@ -145,7 +158,7 @@ func (s *Store) read(ctx context.Context, target snapshot.Target, now time.Time)
 	}
 	e.State.Unpublished = rt.Unpublished
 
-	err = s.each(ctx, ref.Collection(colActions), func(ref *firestore.DocumentRef, it item) error {
+	err = each(lists[0], errs[0], func(ref *firestore.DocumentRef, it item) error {
 		var a snapshot.Action
 		if err := decodeJSON(ref, it.Data, &a); err != nil {
 			return err
@@ -171,7 +184,7 @@ func (s *Store) read(ctx context.Context, target snapshot.Target, now time.Time)
 	if err != nil {
 		return Entry{}, root{}, false, err
 	}
-	err = s.each(ctx, ref.Collection(colIncidents), func(ref *firestore.DocumentRef, it item) error {
+	err = each(lists[1], errs[1], func(ref *firestore.DocumentRef, it item) error {
 		var w state.Watch
 		if err := decodeJSON(ref, it.Data, &w); err != nil {
 			return err
@@ -182,7 +195,7 @@ func (s *Store) read(ctx context.Context, target snapshot.Target, now time.Time)
 	if err != nil {
 		return Entry{}, root{}, false, err
 	}
-	err = s.each(ctx, ref.Collection(colEscalations), func(ref *firestore.DocumentRef, it item) error {
+	err = each(lists[2], errs[2], func(ref *firestore.DocumentRef, it item) error {
 		var x state.Escalation
 		if err := decodeJSON(ref, it.Data, &x); err != nil {
 			return err
@@ -193,7 +206,7 @@ func (s *Store) read(ctx context.Context, target snapshot.Target, now time.Time)
 	if err != nil {
 		return Entry{}, root{}, false, err
 	}
-	err = s.each(ctx, ref.Collection(colDeliveries), func(ref *firestore.DocumentRef, it item) error {
+	err = each(lists[3], errs[3], func(ref *firestore.DocumentRef, it item) error {
 		var d state.Delivery
 		if err := decodeJSON(ref, it.Data, &d); err != nil {
 			return err
@@ -247,26 +260,44 @@ func cmpString(a, b string) int {
 	return 0
 }
 
-// each decodes every document of col and calls f with it.
-func (s *Store) each(ctx context.Context, col *firestore.CollectionRef, f func(*firestore.DocumentRef, item) error) error {
+// doc is one decoded document of a collection.
+type doc struct {
+	ref *firestore.DocumentRef
+	it  item
+}
+
+// list reads and decodes every document of col.
+func (s *Store) list(ctx context.Context, col *firestore.CollectionRef) ([]doc, error) {
 	it := col.Documents(ctx)
 	defer it.Stop()
+	var out []doc
 	for {
-		doc, err := it.Next()
+		d, err := it.Next()
 		if errors.Is(err, iterator.Done) {
-			return nil
+			return out, nil
 		}
 		if err != nil {
-			return fmt.Errorf("read ledger %s: %w", col.Path, err)
+			return nil, fmt.Errorf("read ledger %s: %w", col.Path, err)
 		}
 		var x item
-		if err := doc.DataTo(&x); err != nil {
-			return unreadable(doc.Ref, err)
+		if err := d.DataTo(&x); err != nil {
+			return nil, unreadable(d.Ref, err)
 		}
-		if err := f(doc.Ref, x); err != nil {
+		out = append(out, doc{ref: d.Ref, it: x})
+	}
+}
+
+// each calls f with every document of a list, or returns the list's error.
+func each(docs []doc, listErr error, f func(*firestore.DocumentRef, item) error) error {
+	if listErr != nil {
+		return listErr
+	}
+	for _, d := range docs {
+		if err := f(d.ref, d.it); err != nil {
 			return err
 		}
 	}
+	return nil
 }
 
 // decodeJSON decodes v into out; "" leaves out as it is.

@@ -116,10 +116,18 @@ func (r *Remediator) observeAt(ctx context.Context, a alert.Alert, now time.Time
 	if err != nil {
 		return snapshot.Snapshot{}, state.State{}, 0, nil, classify(err)
 	}
-	st, version, warning, err = r.remember(ctx, a.Target, obs, now)
-	if err != nil {
-		return snapshot.Snapshot{}, state.State{}, 0, nil, err
+	type memory struct {
+		st      state.State
+		version int64
+		warning error
+		err     error
 	}
+	remembered := make(chan memory, 1)
+	go func() { // beside the metrics: the ledger read needs only the service
+		var m memory
+		m.st, m.version, m.warning, m.err = r.remember(ctx, a.Target, obs, now)
+		remembered <- m
+	}()
 	var logs *snapshot.Logs
 	logsCtx, cancelLogs := context.WithCancel(ctx)
 	defer cancelLogs()
@@ -138,9 +146,14 @@ func (r *Remediator) observeAt(ctx context.Context, a alert.Alert, now time.Time
 		cancelLogs() // no snapshot without metrics: the logs are not waited for
 	}
 	<-logsRead
+	mem := <-remembered
+	if mem.err != nil {
+		return snapshot.Snapshot{}, state.State{}, 0, nil, mem.err
+	}
 	if err != nil {
 		return snapshot.Snapshot{}, state.State{}, 0, nil, classify(err)
 	}
+	st, version, warning = mem.st, mem.version, mem.warning
 	snap = snapshot.Snapshot{
 		Version:    snapshot.Version,
 		CapturedAt: now.UTC(),
