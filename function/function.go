@@ -103,7 +103,7 @@ func newHandler(ctx context.Context, getenv func(string) string) (*Handler, erro
 	r := &remediate.Remediator{
 		Policy: eng, Config: cfg,
 		Observer: cs.Run, Applier: cs.Run, Metrics: cs.Monitoring, Logs: cs.Logs,
-		Ledger: store, Log: log, Now: time.Now,
+		Ledger: store, Rollouts: cs.Run, Log: log, Now: time.Now,
 	}
 	// A nil *audit.Publisher must stay a nil interface, or the remediator would call it.
 	if cs.Audit != nil {

@@ -43,6 +43,7 @@ type root struct {
 	Version     int64     `firestore:"version"`
 	Pending     string    `firestore:"pending"` // JSON of a state.Verification, "" when none
 	Pin         string    `firestore:"pin"`     // JSON of a state.Pin, "" when none
+	Rollout     string    `firestore:"rollout"` // JSON of a state.Rollout, "" when none
 	Unpublished []string  `firestore:"unpublished"`
 	Open        bool      `firestore:"open"` // watches, a pending verification or a pin: the tick visits it
 	Imported    bool      `firestore:"imported"`
@@ -154,6 +155,9 @@ func (s *Store) read(ctx context.Context, target snapshot.Target, now time.Time)
 		return Entry{}, root{}, false, err
 	}
 	if err := decodeJSON(ref, rt.Pin, &e.State.Pin); err != nil {
+		return Entry{}, root{}, false, err
+	}
+	if err := decodeJSON(ref, rt.Rollout, &e.State.Rollout); err != nil {
 		return Entry{}, root{}, false, err
 	}
 	e.State.Unpublished = rt.Unpublished

@@ -104,17 +104,17 @@ func (s *Store) record(ctx context.Context, target snapshot.Target, before, afte
 		writes = append(writes, write{ref: svc.Collection(colDeliveries).Doc(entryID(k)), data: item{Key: k, Data: data, At: d.At.UTC(), ExpireAt: exp}})
 	}
 
-	pending, pin := optJSON(after.Pending), optJSON(after.Pin)
-	rootChanged := imported || pending != optJSON(before.Pending) || pin != optJSON(before.Pin) ||
+	pending, pin, rollout := optJSON(after.Pending), optJSON(after.Pin), optJSON(after.Rollout)
+	rootChanged := imported || pending != optJSON(before.Pending) || pin != optJSON(before.Pin) || rollout != optJSON(before.Rollout) ||
 		fmt.Sprint(after.Unpublished) != fmt.Sprint(before.Unpublished)
 	if len(writes) == 0 && !rootChanged {
 		return nil
 	}
 	rootData := map[string]any{
 		"project": target.Project, "location": target.Location, "service": target.Service,
-		"version": firestore.Increment(1), "pending": pending, "pin": pin,
+		"version": firestore.Increment(1), "pending": pending, "pin": pin, "rollout": rollout,
 		"unpublished": nonNil(after.Unpublished),
-		"open":        len(after.Watching) > 0 || after.Pending != nil || after.Pin != nil,
+		"open":        len(after.Watching) > 0 || after.Pending != nil || after.Pin != nil || after.Rollout != nil,
 		"updated_at":  now, "expire_at": exp,
 	}
 	if imported {

@@ -80,9 +80,17 @@ func (r *Remediator) Prepare(ctx context.Context, a alert.Alert) (*Run, error) {
 		return nil, err
 	}
 	rec := record{before: st, st: st, landed: st, etag: snap.Service.Etag, version: version}
+	rolloutFailed := r.readRollout(ctx, a.Target, &rec, now)
+	if rolloutFailed {
+		snap.History = rec.st.History()
+	}
+	rec.landed = rec.st
 	out, err := r.decide(ctx, snap, &rec, now)
 	if err != nil {
 		return nil, permanent(err)
+	}
+	if rolloutFailed {
+		escalateAfterRollout(&out)
 	}
 	out.Plan = r.holdForSnooze(ctx, snap, out, now)
 	return &Run{Alert: a, Snapshot: snap, Outcome: out, now: now, rec: rec}, nil
@@ -110,7 +118,16 @@ func (r *Remediator) Execute(ctx context.Context, run *Run) (audit.Event, error)
 			return r.failed(ctx, ev, err)
 		}
 		loaded := rec.before
-		res, err := r.Applier.Apply(ctx, a.Target, out.Plan.Etag, out.Plan.Changes, marks)
+		var res cloudrun.Result
+		if r.noWait() {
+			res, err = r.Rollouts.Start(ctx, a.Target, out.Plan.Etag, out.Plan.Changes, marks)
+			if err == nil {
+				next.Rollout = &state.Rollout{Incident: a.Incident.ID, Action: out.Step, Operation: res.Operation, Before: res.Revision, Since: now}
+				res.Revision = "" // named by the rollout, once it is read
+			}
+		} else {
+			res, err = r.Applier.Apply(ctx, a.Target, out.Plan.Etag, out.Plan.Changes, marks)
+		}
 		switch {
 		case errors.Is(err, cloudrun.ErrConflict):
 			r.release(ctx, a.Target, claim) // nothing was sent

@@ -314,3 +314,74 @@ func TestLedgerFaults(t *testing.T) {
 		})
 	}
 }
+
+// noWait is a second instance that issues changes without waiting for their rollout.
+func (e *env) noWait() *remediate.Remediator {
+	e.t.Helper()
+	r := e.instance()
+	r.Rollouts = r.Applier.(*cloudrun.Client)
+	return r
+}
+
+// TestApplyDoesNotWaitForRollout: with a rollout that takes three polls, the delivery issues the
+// UpdateService, records the change as rolling out and returns; later runs read the rollout and
+// record the new revision, changing nothing more.
+func TestApplyDoesNotWaitForRollout(t *testing.T) {
+	e := newEnv(t, "insufficient-memory", nil)
+	r := e.noWait()
+	e.run.SetOperationPolls(3)
+	ev, err := r.Handle(e.ctx, e.alert)
+	if err != nil || ev.Outcome != audit.Applied || ev.Result == nil || ev.Result.Ready || ev.Result.Operation == "" {
+		t.Fatalf("delivery: %+v, %v; want applied, its operation named, not yet Ready", ev.Result, err)
+	}
+	st := e.state()
+	if st.Rollout == nil || st.Rollout.Operation != ev.Result.Operation || st.Pending == nil {
+		t.Fatalf("ledger after the delivery: rollout %+v pending %+v; want the rollout and the verification", st.Rollout, st.Pending)
+	}
+	for i := 1; e.state().Rollout != nil; i++ {
+		if i > 5 {
+			t.Fatal("the rollout was never recorded")
+		}
+		e.at(time.Duration(i) * time.Minute)
+		if ev, err := r.Handle(e.ctx, e.alert); err != nil || ev.Applied {
+			t.Fatalf("redelivery %d: %s applied %t, %v", i, ev.Outcome, ev.Applied, err)
+		}
+	}
+	if n := e.run.UpdateCount(e.name()); n != 1 {
+		t.Errorf("%d updates, want 1", n)
+	}
+	acts := actionsFor(e.state(), e.alert.Incident.ID)
+	latest := e.service().GetLatestReadyRevision()
+	if len(acts) != 1 || acts[0].Revision == "" || latest[len(latest)-len(acts[0].Revision):] != acts[0].Revision {
+		t.Errorf("recorded %+v, want the raise with the new revision %s", acts, latest)
+	}
+}
+
+// TestRolloutThatFailsEscalates: a change issued without waiting whose revision never becomes
+// Ready is recorded failed by the next run, which escalates.
+func TestRolloutThatFailsEscalates(t *testing.T) {
+	e := newEnv(t, "insufficient-memory", nil)
+	r := e.noWait()
+	e.run.SetRevisionReadyFailure(e.name())
+	if ev, err := r.Handle(e.ctx, e.alert); err != nil || ev.Outcome != audit.Applied {
+		t.Fatalf("delivery: %s, %v; want applied", ev.Outcome, err)
+	}
+	e.at(time.Minute)
+	if _, err := r.Handle(e.ctx, e.alert); err != nil {
+		t.Fatalf("redelivery: %v", err)
+	}
+	st := e.state()
+	acts := actionsFor(st, e.alert.Incident.ID)
+	if st.Rollout != nil || len(acts) != 1 || acts[0].Outcome != state.OutcomeFailed {
+		t.Fatalf("ledger: rollout %+v actions %+v; want the raise recorded failed", st.Rollout, acts)
+	}
+	if len(e.audit.eventsWith(audit.Failed)) == 0 {
+		t.Errorf("no failed event for the rollout")
+	}
+	if len(e.notify.Notifications()) == 0 {
+		t.Errorf("nobody told of the failed rollout")
+	}
+	if n := e.run.UpdateCount(e.name()); n != 1 {
+		t.Errorf("%d updates, want 1", n)
+	}
+}

@@ -61,6 +61,9 @@ type Remediator struct {
 	Log      *audit.Logger // structured log lines; nil logs nothing
 	// Ledger is runmedic's durable memory; nil keeps it in the service's state annotation.
 	Ledger Ledger
+	// Rollouts, with a Ledger, issues changes without waiting for their rollout: the next run
+	// (a delivery or the tick) reads it. nil waits for it inside the delivery.
+	Rollouts Rollouts
 	Now    func() time.Time
 
 	mu    sync.Mutex

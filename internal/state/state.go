@@ -59,6 +59,7 @@ type State struct {
 	Pending     *Verification     `json:"pending,omitempty"`     // the change awaiting verification
 	Escalations []Escalation      `json:"escalations,omitempty"` // steps already sent, newest first
 	Pin         *Pin              `json:"pin,omitempty"`         // traffic runmedic pinned
+	Rollout     *Rollout          `json:"rollout,omitempty"`     // a change issued, its rollout not yet read
 	// Watching are the open incidents runmedic acted on or escalated, newest first, at most
 	// MaxWatching: verify ticks verify and escalate them without waiting for a notification.
 	Watching []Watch `json:"watching,omitempty"`
@@ -150,6 +151,16 @@ type Pin struct {
 	Revision string    `json:"revision"`
 	Since    time.Time `json:"since"`
 	Incident string    `json:"incident"`
+}
+
+// Rollout is a change issued without waiting for Cloud Run to roll it out: the next run reads
+// its operation and records the revision, or the failure.
+type Rollout struct {
+	Incident  string    `json:"incident"`
+	Action    string    `json:"action"`
+	Operation string    `json:"operation"`
+	Before    string    `json:"before,omitempty"` // the latest created revision before the change
+	Since     time.Time `json:"since"`
 }
 
 // Key names one step of one incident, the unit of "exactly once": a redelivered or re-notified
@@ -319,6 +330,10 @@ func (s State) clone() State {
 	if s.Pin != nil {
 		p := *s.Pin
 		out.Pin = &p
+	}
+	if s.Rollout != nil {
+		r := *s.Rollout
+		out.Rollout = &r
 	}
 	out.Escalations = slices.Clone(s.Escalations)
 	out.Watching = slices.Clone(s.Watching)
