@@ -302,3 +302,45 @@ func rawClient(t *testing.T, emu *firestoretest.Emulator, project string) *fires
 	t.Cleanup(func() { c.Close() })
 	return c
 }
+
+// TestRolloutCountsUntilRead: a change recorded while Cloud Run still rolls it out keeps its
+// place among the rollouts in progress until a record says the rollout is done.
+func TestRolloutCountsUntilRead(t *testing.T) {
+	s := firestoretest.Shared(t).Store(t).WithClock(func() time.Time { return t0 })
+	ctx := context.Background()
+	other := target
+	other.Service = "frontend"
+	lim := ledger.Limits{MaxConcurrentRollouts: 1}
+	e := load(t, s, "")
+	a := action("0.a", "raise_memory", t0)
+	if err := s.Claim(ctx, target, e.Version, ledger.NewClaim(target, a, nil, nil, t0), lim); err != nil {
+		t.Fatal(err)
+	}
+	rolling := e.State.Record(a)
+	rolling.Rollout = &state.Rollout{Incident: "0.a", Action: "raise_memory", Operation: "op-1", Since: t0}
+	if err := s.Record(ctx, target, e.State, rolling); err != nil {
+		t.Fatal(err)
+	}
+	claimOther := func() error {
+		eo, err := s.Load(ctx, other, "", t0)
+		if err != nil {
+			return err
+		}
+		return s.Claim(ctx, other, eo.Version, ledger.NewClaim(other, action("0.b", "raise_memory", t0), nil, nil, t0), lim)
+	}
+	if err := claimOther(); !errors.Is(err, ledger.ErrFleetLimit) {
+		t.Fatalf("claim while %s rolls out = %v, want ErrFleetLimit", target.Service, err)
+	}
+	got := load(t, s, "")
+	if got.State.Rollout == nil || got.State.Rollout.Operation != "op-1" {
+		t.Fatalf("rollout = %+v, want op-1", got.State.Rollout)
+	}
+	done := got.State
+	done.Rollout = nil
+	if err := s.Record(ctx, target, got.State, done); err != nil {
+		t.Fatal(err)
+	}
+	if err := claimOther(); err != nil {
+		t.Errorf("claim once the rollout is read: %v", err)
+	}
+}

@@ -132,8 +132,9 @@ func (s *Store) record(ctx context.Context, target snapshot.Target, before, afte
 				return err
 			}
 		}
-		if landed {
-			// A recorded change is no longer a rollout in progress.
+		if (landed || before.Rollout != nil) && after.Rollout == nil {
+			// A recorded change is no longer a rollout in progress, unless Cloud Run is still
+			// rolling it out (after.Rollout), until a later record reads that it is done.
 			if err := tx.Set(s.fleet(), map[string]any{"rollouts": map[string]any{serviceID(target): firestore.Delete}}, firestore.MergeAll); err != nil {
 				return err
 			}
