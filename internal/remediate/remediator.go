@@ -64,7 +64,7 @@ type Remediator struct {
 	// Rollouts, with a Ledger, issues changes without waiting for their rollout: the next run
 	// (a delivery or the tick) reads it. nil waits for it inside the delivery.
 	Rollouts Rollouts
-	Now    func() time.Time
+	Now      func() time.Time
 
 	mu    sync.Mutex
 	locks map[string]chan struct{} // one slot per service: held while a run works on it
