@@ -385,3 +385,25 @@ func TestRolloutThatFailsEscalates(t *testing.T) {
 		t.Errorf("%d updates, want 1", n)
 	}
 }
+
+// TestTickReadsUnwatchedRollout: a rollout whose incident is not watched is read by the tick.
+func TestTickReadsUnwatchedRollout(t *testing.T) {
+	e := newEnv(t, "insufficient-memory", nil)
+	r := e.noWait()
+	e.run.SetOperationPolls(1)
+	if ev, err := r.Handle(e.ctx, e.alert); err != nil || ev.Outcome != audit.Applied {
+		t.Fatalf("delivery: %s, %v; want applied", ev.Outcome, err)
+	}
+	st := e.state()
+	if err := e.ledger.Record(e.ctx, e.snap.Target, st, st.Unwatch(e.alert.Incident.ID)); err != nil {
+		t.Fatal(err)
+	}
+	e.at(time.Minute)
+	if _, err := r.Tick(e.ctx); err != nil {
+		t.Fatalf("tick: %v", err)
+	}
+	st = e.state()
+	if acts := actionsFor(st, e.alert.Incident.ID); st.Rollout != nil || len(acts) != 1 || acts[0].Revision == "" {
+		t.Errorf("after the tick: rollout %+v actions %+v; want the rollout read and its revision recorded", st.Rollout, acts)
+	}
+}

@@ -66,3 +66,30 @@ func escalateAfterRollout(out *Outcome) {
 		out.Decision.Action = decision.Escalate
 	}
 }
+
+// reconcileRollout reads the rollout of a change whose incident no run revisits (it is not
+// watched): the tick's way to record its revision, or its failure.
+func (r *Remediator) reconcileRollout(ctx context.Context, target snapshot.Target) ([]audit.Event, error) {
+	unlock, err := r.lock(ctx, target)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	obs, err := r.Observer.Observe(ctx, target)
+	if err != nil {
+		return nil, classify(err)
+	}
+	now := r.Now().UTC()
+	st, _, _, err := r.remember(ctx, target, obs, now)
+	if err != nil || st.Rollout == nil {
+		return nil, err
+	}
+	rec := record{before: st, st: st}
+	r.readRollout(ctx, target, &rec, now)
+	for _, ev := range rec.events {
+		if err := r.publishEvent(ctx, ev); err != nil {
+			return rec.events, err
+		}
+	}
+	return rec.events, r.saveState(ctx, target, rec)
+}

@@ -111,6 +111,11 @@ func (r *Remediator) tickService(ctx context.Context, target snapshot.Target) ([
 		evs = append(evs, ev)
 		errs = append(errs, err)
 	}
+	if ro := st.Rollout; ro != nil && !watching(st.Watching, ro.Incident) {
+		ev, err := r.reconcileRollout(ctx, target)
+		evs = append(evs, ev...)
+		errs = append(errs, err)
+	}
 	if st.Pin != nil {
 		ev, sent, err := r.checkPin(ctx, target)
 		if sent {
