@@ -3,6 +3,7 @@ module github.com/runmedic/runmedic
 go 1.26.8
 
 require (
+	cloud.google.com/go/firestore v1.29.2
 	cloud.google.com/go/logging v1.21.1
 	cloud.google.com/go/longrunning v1.5.0
 	cloud.google.com/go/monitoring v1.32.1

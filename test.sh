@@ -4,7 +4,7 @@
 #   - go test -race ./..., with one line per package as it finishes (tests/progress)
 #   - the shell scripts through shellcheck
 #   - staticcheck ./...
-# The tests start the Pub/Sub emulator (Java), fake Cloud Run, Monitoring and Logging gRPC servers
+# The tests start the Pub/Sub and Firestore emulators (Java), fake Cloud Run, Monitoring and Logging gRPC servers
 # on loopback, the functions framework, headless Chromium and runmedic binaries they build. On 2 cores the whole run
 # takes about five minutes. Arguments, if any, replace ./... (e.g. ./test.sh ./internal/config/...).
 set -euo pipefail
@@ -19,6 +19,8 @@ command -v gcloud >/dev/null || die "gcloud is not on PATH: install the Google C
 command -v java >/dev/null || die "java is not on PATH: the Pub/Sub emulator needs a Java 17 runtime (apt-get install -y openjdk-17-jre-headless)"
 emulator_dir="$(gcloud info --format='value(installation.sdk_root)' 2>/dev/null)/platform/pubsub-emulator"
 [ -x "$emulator_dir/bin/cloud-pubsub-emulator" ] || die "the Pub/Sub emulator is not installed (looked in $emulator_dir): gcloud components install pubsub-emulator (or apt-get install google-cloud-cli-pubsub-emulator)"
+firestore_dir="$(dirname "$emulator_dir")/cloud-firestore-emulator"
+[ -x "$firestore_dir/cloud_firestore_emulator" ] || die "the Firestore emulator is not installed (looked in $firestore_dir): gcloud components install cloud-firestore-emulator (or apt-get install google-cloud-cli-firestore-emulator)"
 command -v terraform >/dev/null || die "terraform is not on PATH: infra/ is checked with terraform fmt; install Terraform >= 1.5 (https://developer.hashicorp.com/terraform/install)"
 
 # Debian packages the suite needs beyond the machine image: shellcheck for the scripts, chromium

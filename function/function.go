@@ -98,11 +98,16 @@ func newHandler(ctx context.Context, getenv func(string) string) (*Handler, erro
 	if err != nil {
 		return nil, err
 	}
+	store, err := clients.Ledger(ctx, getenv) // lives as long as the instance
+	if err != nil {
+		cs.Close()
+		return nil, err
+	}
 	log := audit.NewLogger(os.Stdout)
 	r := &remediate.Remediator{
 		Policy: eng, Config: cfg,
 		Observer: cs.Run, Applier: cs.Run, Metrics: cs.Monitoring, Logs: cs.Logs,
-		Log: log, Now: time.Now,
+		Ledger: store, Rollouts: cs.Run, Log: log, Now: time.Now,
 	}
 	// A nil *audit.Publisher must stay a nil interface, or the remediator would call it.
 	if cs.Audit != nil {

@@ -172,5 +172,5 @@ variable "firestore_location" {
 variable "ledger_collections" {
   description = "Collection groups of the ledger whose documents expire by TTL on their expire_at field."
   type        = list(string)
-  default     = ["services", "actions", "incidents", "deliveries"]
+  default     = ["services", "actions", "incidents", "escalations", "deliveries", "fleet"]
 }

@@ -7,7 +7,9 @@ import (
 	"time"
 
 	"github.com/runmedic/runmedic/internal/cloudruntest"
+	"github.com/runmedic/runmedic/internal/firestoretest"
 	"github.com/runmedic/runmedic/internal/grpcproxy"
+	"github.com/runmedic/runmedic/internal/ledger"
 	"github.com/runmedic/runmedic/internal/loggingtest"
 	"github.com/runmedic/runmedic/internal/monitoringtest"
 	"github.com/runmedic/runmedic/internal/scenario"
@@ -15,9 +17,10 @@ import (
 
 func runFakes(ctx context.Context, e env, args []string) int {
 	fs := newFlags(e, "fakes", "[--scenario DIR] [--run-addr A] [--monitoring-addr A] [--logging-addr A]",
-		"Serve fake Cloud Run Admin, Monitoring and Logging APIs on loopback, seeded from a scenario\n"+
-			"whose times are moved so that its capture time is now, until interrupted. Point runmedic at\n"+
-			"them with the printed exports to try `plan --live`, `apply` and `snapshot` without a project.\n"+
+		"Serve fake Cloud Run Admin, Monitoring and Logging APIs and the Firestore emulator (the\n"+
+			"ledger) on loopback, seeded from a scenario whose times are moved so that its capture time is\n"+
+			"now, until interrupted. Point runmedic at them with the printed exports to try `plan --live`,\n"+
+			"`apply`, `serve` and `snapshot` without a project.\n"+
 			"Fakes given the same address share one port.")
 	var dir, runAddr, monAddr, logAddr string
 	fs.StringVar(&dir, "scenario", filepath.Join("tests", "scenarios", "insufficient-memory"), "scenario folder to seed the fakes from")
@@ -90,7 +93,23 @@ func runFakes(ctx context.Context, e env, args []string) int {
 	fmt.Fprintf(e.stdout, "Serving %s from %s until interrupted (Ctrl-C).\n", snap.Target.Name(), dir)
 	fmt.Fprintf(e.stdout, "export RUNMEDIC_RUN_ENDPOINT=%s RUNMEDIC_MONITORING_ENDPOINT=%s RUNMEDIC_LOGGING_ENDPOINT=%s\n",
 		served[runAddr], served[monAddr], served[logAddr])
+	// The emulator takes a few seconds to start; the fakes answer meanwhile.
+	ledgerDone := make(chan struct{})
+	go func() {
+		defer close(ledgerDone)
+		fsEmu, err := firestoretest.Start(ctx)
+		if err != nil {
+			if ctx.Err() == nil {
+				fmt.Fprintf(e.stderr, "Error: %v\n", err)
+			}
+			return
+		}
+		defer fsEmu.Close()
+		fmt.Fprintf(e.stdout, "export %s=%s %s=%s\n", ledger.EnvEmulator, fsEmu.Host(), ledger.EnvProject, snap.Target.Project)
+		<-ctx.Done()
+	}()
 	<-ctx.Done()
+	<-ledgerDone
 	fmt.Fprintln(e.stdout, "Stopped.")
 	return exitOK
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/runmedic/runmedic/internal/audit"
 	"github.com/runmedic/runmedic/internal/clients"
 	"github.com/runmedic/runmedic/internal/config"
+	"github.com/runmedic/runmedic/internal/ledger"
 	"github.com/runmedic/runmedic/internal/policy"
 	"github.com/runmedic/runmedic/internal/remediate"
 	"github.com/runmedic/runmedic/internal/scenario"
@@ -47,7 +48,28 @@ func liveRemediator(ctx context.Context, e env, pf policyFlags, overlay []byte, 
 	if cs.Notify != nil {
 		r.Notify = cs.Notify
 	}
-	return r, cs.Close, nil
+	closeLedger, err := withLedger(ctx, e, r)
+	if err != nil {
+		cs.Close()
+		return nil, nil, err
+	}
+	return r, func() { closeLedger(); cs.Close() }, nil
+}
+
+// withLedger gives r runmedic's ledger, as the function has it, when GOOGLE_CLOUD_PROJECT names
+// its project (RUNMEDIC_FIRESTORE_DATABASE, FIRESTORE_EMULATOR_HOST as for the function), so a
+// change made here is claimed and recorded like the function's. Without it r reads the service's
+// legacy state annotation.
+func withLedger(ctx context.Context, e env, r *remediate.Remediator) (func(), error) {
+	if e.getenv(ledger.EnvProject) == "" {
+		return func() {}, nil
+	}
+	store, err := clients.Ledger(ctx, e.getenv)
+	if err != nil {
+		return nil, err
+	}
+	r.Ledger = store
+	return func() { store.Close() }, nil
 }
 
 // parseService reads projects/P/locations/L/services/S.
@@ -90,6 +112,11 @@ func livePlan(ctx context.Context, e env, sc scenario.Scenario, service string, 
 		Policy: eng, Config: cfg, Observer: cs.Run, Applier: cs.Run, Metrics: cs.Monitoring, Logs: cs.Logs,
 		Log: audit.NewLogger(e.stderr), Now: time.Now,
 	}
+	closeLedger, err := withLedger(ctx, e, r)
+	if err != nil {
+		return snapshot.Snapshot{}, remediate.Outcome{}, err
+	}
+	defer closeLedger()
 	run, err := r.Prepare(ctx, a)
 	if err != nil {
 		return snapshot.Snapshot{}, remediate.Outcome{}, liveError(e, err)

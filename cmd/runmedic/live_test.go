@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/runmedic/runmedic/internal/cloudruntest"
+	"github.com/runmedic/runmedic/internal/firestoretest"
+	"github.com/runmedic/runmedic/internal/ledger"
 	"github.com/runmedic/runmedic/internal/loggingtest"
 	"github.com/runmedic/runmedic/internal/monitoringtest"
 	"github.com/runmedic/runmedic/internal/scenario"
@@ -39,7 +41,23 @@ func liveFakes(t *testing.T, name string) (*cloudruntest.Server, snapshot.Snapsh
 	lg := loggingtest.New(t)
 	lg.SeedFromSnapshot(snap)
 	return run, snap, map[string]string{"RUNMEDIC_RUN_ENDPOINT": run.Addr(), "RUNMEDIC_MONITORING_ENDPOINT": mon.Addr(),
-		"RUNMEDIC_LOGGING_ENDPOINT": lg.Addr()}
+		"RUNMEDIC_LOGGING_ENDPOINT": lg.Addr(),
+		ledger.EnvEmulator: firestoretest.Shared(t).Host(), ledger.EnvProject: firestoretest.Project(t)}
+}
+
+// ledgerState is runmedic's memory of target in the ledger vars point at.
+func ledgerState(t *testing.T, vars map[string]string, target snapshot.Target) state.State {
+	t.Helper()
+	store, err := ledger.OpenFromEnv(context.Background(), func(k string) string { return vars[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	e, err := store.Load(context.Background(), target, "", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e.State
 }
 
 // runCLI runs a command in-process and returns its exit code, stdout and stderr.
@@ -85,9 +103,9 @@ func TestLiveApplyMatchesPlanOnce(t *testing.T) {
 	if got := svc.GetTemplate().GetContainers()[0].GetResources().GetLimits()["memory"]; got != "4Gi" {
 		t.Errorf("service memory after apply = %q, want 4Gi as planned", got)
 	}
-	st, err := state.Decode(svc.GetAnnotations()[state.Annotation])
-	if err != nil || len(st.Actions) != 1 || st.Actions[0].Action != "raise_memory" {
-		t.Fatalf("state after apply = %+v (err %v), want one raise_memory action", st.Actions, err)
+	st := ledgerState(t, vars, snap.Target)
+	if len(st.Actions) != 1 || st.Actions[0].Action != "raise_memory" {
+		t.Fatalf("ledger after apply = %+v, want one raise_memory action", st.Actions)
 	}
 	if rev := st.Actions[0].Revision; rev == "" || rev != svc.GetLatestReadyRevision()[strings.LastIndex(svc.GetLatestReadyRevision(), "/")+1:] {
 		t.Errorf("recorded revision = %q, want the new latest ready revision %q", rev, svc.GetLatestReadyRevision())

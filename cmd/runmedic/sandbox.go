@@ -21,7 +21,9 @@ import (
 	"github.com/runmedic/runmedic/internal/cloudrun"
 	"github.com/runmedic/runmedic/internal/cloudruntest"
 	"github.com/runmedic/runmedic/internal/config"
+	"github.com/runmedic/runmedic/internal/firestoretest"
 	"github.com/runmedic/runmedic/internal/fnserver"
+	"github.com/runmedic/runmedic/internal/ledger"
 	"github.com/runmedic/runmedic/internal/loggingtest"
 	"github.com/runmedic/runmedic/internal/logs"
 	"github.com/runmedic/runmedic/internal/monitoring"
@@ -118,6 +120,17 @@ func sandbox(ctx context.Context, e env, dir string) error {
 		return err
 	}
 	defer emu.Close()
+	fmt.Fprintln(e.stderr, "Starting the Firestore emulator…")
+	fsEmu, err := firestoretest.Start(ctx)
+	if err != nil {
+		return err
+	}
+	defer fsEmu.Close()
+	store, err := ledger.Open(ctx, a.Target.Project, ledger.DefaultDatabase, ledger.EmulatorOptions(fsEmu.Host())...)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
 	runFake, err := cloudruntest.Start()
 	if err != nil {
 		return fmt.Errorf("start fake cloud run: %w", err)
@@ -178,7 +191,7 @@ func sandbox(ctx context.Context, e env, dir string) error {
 	log := audit.NewLogger(e.stderr)
 	r := &remediate.Remediator{
 		Policy: eng, Config: cfg, Observer: runClient, Applier: runClient, Metrics: monClient, Logs: logReader,
-		Audit: auditPub, Notify: notifyPub, Log: log, Now: time.Now,
+		Audit: auditPub, Notify: notifyPub, Log: log, Now: time.Now, Ledger: store,
 		People: sandboxPeople(cfg, rec),
 	}
 	sandboxHandler.Store(&function.Handler{

@@ -18,6 +18,8 @@ func runServe(ctx context.Context, e env, args []string) int {
 			"  "+clients.EnvRunEndpoint+", "+clients.EnvMonitoringEndpoint+",\n"+
 			"  "+clients.EnvLoggingEndpoint+"                                host:port of local fakes (may be one)\n"+
 			"  PUBSUB_EMULATOR_HOST                                     the Pub/Sub emulator\n"+
+			"  GOOGLE_CLOUD_PROJECT, RUNMEDIC_FIRESTORE_DATABASE         the ledger's project and database\n"+
+			"  FIRESTORE_EMULATOR_HOST                                  the Firestore emulator\n"+
 			"  "+clients.EnvAuditTopic+", "+clients.EnvNotifyTopic+"               projects/P/topics/T\n"+
 			"  "+function.EnvConfig+", "+function.EnvPolicies+"                     config file, policy directory\n"+
 			"Stop it with Ctrl-C.")

@@ -20,6 +20,8 @@ import (
 
 	"github.com/runmedic/runmedic/internal/clients"
 	"github.com/runmedic/runmedic/internal/cloudruntest"
+	"github.com/runmedic/runmedic/internal/firestoretest"
+	"github.com/runmedic/runmedic/internal/ledger"
 	"github.com/runmedic/runmedic/internal/loggingtest"
 	"github.com/runmedic/runmedic/internal/monitoringtest"
 	"github.com/runmedic/runmedic/internal/scenario"
@@ -92,11 +94,15 @@ func TestServeRemediatesPushedAlert(t *testing.T) {
 	lg.SeedFromSnapshot(snap)
 
 	port := freePort(t)
+	ledgerProject := firestoretest.Project(t)
 	cmd, _, stderr := helperCommand(t, []string{
 		clients.EnvRunEndpoint + "=" + run.Addr(),
 		clients.EnvMonitoringEndpoint + "=" + mon.Addr(),
 		clients.EnvLoggingEndpoint + "=" + lg.Addr(),
 		clients.EnvAuditTopic + "=", clients.EnvNotifyTopic + "=",
+		ledger.EnvEmulator + "=" + firestoretest.Shared(t).Host(),
+		ledger.EnvProject + "=" + ledgerProject,
+		ledger.EnvDatabase + "=serve-test",
 	}, "serve", "--port", strconv.Itoa(port))
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -117,6 +123,15 @@ func TestServeRemediatesPushedAlert(t *testing.T) {
 	svc := run.Service(snap.Target.Name())
 	if got := svc.GetTemplate().GetContainers()[0].GetResources().GetLimits()["memory"]; got != "4Gi" {
 		t.Errorf("memory after the push = %q, want 4Gi", got)
+	}
+	store, err := ledger.Open(context.Background(), ledgerProject, "serve-test", ledger.EmulatorOptions(firestoretest.Shared(t).Host())...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	entry, err := store.Load(context.Background(), snap.Target, "", time.Now())
+	if err != nil || !entry.State.Done(snap.Incident.ID, "raise_memory") {
+		t.Errorf("ledger after the push: %+v, %v; want the raise recorded", entry.State.Actions, err)
 	}
 
 	if err := cmd.Process.Signal(os.Interrupt); err != nil {

@@ -55,6 +55,11 @@ func runSnapshot(ctx context.Context, e env, args []string) int {
 	}
 	defer cs.Close()
 	r := &remediate.Remediator{Observer: cs.Run, Metrics: cs.Monitoring, Logs: cs.Logs}
+	closeLedger, err := withLedger(ctx, e, r) // the history is the ledger's when there is one
+	if err != nil {
+		return fail(e, err)
+	}
+	defer closeLedger()
 	snap, _, warning, err := r.Observe(ctx, a, now)
 	if err != nil {
 		return fail(e, liveError(e, err))

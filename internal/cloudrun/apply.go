@@ -22,39 +22,22 @@ type Result struct {
 	Operation string           // the update's long-running operation
 }
 
-// Apply applies exactly changes, and records stateAnnotation (when not empty) under
-// StateAnnotation, in one UpdateService call made against etag, the etag the plan was made
+// Apply applies exactly changes, and sets annotations (runmedic's own: StateAnnotation,
+// ClaimAnnotation) on the service, in one UpdateService call made against etag, the etag the plan was made
 // against. Every other field, label and annotation is sent back as read. A template change
 // clears template.revision so Cloud Run names a new revision; a traffic-only change leaves the
 // template alone and creates none. The update is validated first (validate_only), then made and
 // waited for, bounded by ctx.
 //
-// Errors: ErrConflict when the service moved since etag (nothing is sent), a RevisionNotReadyError
+// Errors: ErrNotSent on every error raised before the update was sent (with the cause's class);
+// ErrConflict when the service moved since etag (nothing is sent), a RevisionNotReadyError
 // (ErrRevisionNotReady) with the Result filled when the new revision failed, see errors.go for the
 // rest.
-func (c *Client) Apply(ctx context.Context, target snapshot.Target, etag string, changes []snapshot.Change, stateAnnotation string) (Result, error) {
+func (c *Client) Apply(ctx context.Context, target snapshot.Target, etag string, changes []snapshot.Change, annotations map[string]string) (Result, error) {
 	name := target.Name()
-	svc, err := c.read(ctx, name, etag)
+	svc, before, err := c.prepare(ctx, target, etag, changes, annotations)
 	if err != nil {
 		return Result{}, err
-	}
-	before := svc.GetLatestCreatedRevision()
-	oldTemplate := proto.Clone(svc.GetTemplate())
-	if err := applyChanges(svc, changes); err != nil {
-		return Result{}, fmt.Errorf("update service %s: %w", name, err)
-	}
-	templateChanged := !proto.Equal(oldTemplate, svc.GetTemplate())
-	if templateChanged {
-		svc.Template.Revision = "" // else Cloud Run refuses: the named revision exists with another spec
-	}
-	if stateAnnotation != "" {
-		if svc.Annotations == nil {
-			svc.Annotations = map[string]string{}
-		}
-		svc.Annotations[StateAnnotation] = stateAnnotation
-	}
-	if _, err := c.services.UpdateService(ctx, &runpb.UpdateServiceRequest{Service: svc, ValidateOnly: true}, writeOpts()...); err != nil {
-		return Result{}, fmt.Errorf("validate update of service %s: %w", name, classify(err))
 	}
 	updated, opName, waitErr := c.update(ctx, svc)
 	if waitErr != nil && opName == "" { // refused: nothing changed
@@ -85,6 +68,85 @@ func (c *Client) Apply(ctx context.Context, target snapshot.Target, etag string,
 		return res, waitErr
 	}
 	return res, nil
+}
+
+// prepare reads the service against etag, applies changes and annotations to it and validates the
+// update (validate_only): the service to send, and its latest created revision before the update.
+// Every error is ErrNotSent.
+func (c *Client) prepare(ctx context.Context, target snapshot.Target, etag string, changes []snapshot.Change, annotations map[string]string) (*runpb.Service, string, error) {
+	name := target.Name()
+	svc, err := c.read(ctx, name, etag)
+	if err != nil {
+		return nil, "", notSent(err)
+	}
+	before := svc.GetLatestCreatedRevision()
+	oldTemplate := proto.Clone(svc.GetTemplate())
+	if err := applyChanges(svc, changes); err != nil {
+		return nil, "", notSent(fmt.Errorf("update service %s: %w", name, err))
+	}
+	if !proto.Equal(oldTemplate, svc.GetTemplate()) {
+		svc.Template.Revision = "" // else Cloud Run refuses: the named revision exists with another spec
+	}
+	for k, v := range annotations {
+		if svc.Annotations == nil {
+			svc.Annotations = map[string]string{}
+		}
+		svc.Annotations[k] = v
+	}
+	if _, err := c.services.UpdateService(ctx, &runpb.UpdateServiceRequest{Service: svc, ValidateOnly: true}, writeOpts()...); err != nil {
+		return nil, "", notSent(fmt.Errorf("validate update of service %s: %w", name, classify(err)))
+	}
+	return svc, before, nil
+}
+
+// Start is Apply without the wait: it returns once Cloud Run has accepted the update, with
+// Result.Operation naming the rollout and Result.Revision the revision created before it
+// (the previous latest), to hand to Rollout. Errors are Apply's, before the wait.
+func (c *Client) Start(ctx context.Context, target snapshot.Target, etag string, changes []snapshot.Change, annotations map[string]string) (Result, error) {
+	svc, before, err := c.prepare(ctx, target, etag, changes, annotations)
+	if err != nil {
+		return Result{}, err
+	}
+	op, err := c.services.UpdateService(ctx, &runpb.UpdateServiceRequest{Service: svc}, writeOpts()...)
+	if err != nil {
+		return Result{}, fmt.Errorf("update service %s: %w", target.Name(), classify(err))
+	}
+	return Result{Operation: op.Name(), Revision: shortName(before)}, nil
+}
+
+// Rollout reads the update operation that Start returned, without waiting: done is false while
+// Cloud Run still rolls it out. Once done, the Result is Apply's: the revision the update created
+// (before is the latest created revision before it, as Start returned it) and whether it is
+// Ready; a revision that failed is a RevisionNotReadyError, as from Apply.
+func (c *Client) Rollout(ctx context.Context, target snapshot.Target, operation, before string) (res Result, done bool, err error) {
+	name := target.Name()
+	op := c.services.UpdateServiceOperation(operation)
+	updated, pollErr := op.Poll(ctx, readOpts()...)
+	if !op.Done() {
+		if pollErr != nil {
+			return Result{Operation: operation}, false, fmt.Errorf("poll update of service %s (operation %s): %w", name, operation, pollErr)
+		}
+		return Result{Operation: operation}, false, nil
+	}
+	if pollErr != nil || updated == nil {
+		reread, err := c.services.GetService(ctx, &runpb.GetServiceRequest{Name: name}, readOpts()...)
+		if err != nil {
+			return Result{Operation: operation}, true, fmt.Errorf("get service %s: %w", name, err)
+		}
+		updated = reread
+	}
+	res = Result{Service: serviceSnapshot(updated), Operation: operation, Ready: true}
+	if created := shortName(updated.GetLatestCreatedRevision()); created != before {
+		res.Revision = created
+		res.Ready = updated.GetLatestCreatedRevision() == updated.GetLatestReadyRevision()
+	}
+	if !res.Ready || pollErr != nil {
+		res.Ready = false
+		return res, true, &RevisionNotReadyError{
+			Service: name, Revision: res.Revision, Message: updated.GetTerminalCondition().GetMessage(), Err: pollErr,
+		}
+	}
+	return res, true, nil
 }
 
 // WriteState records annotation under StateAnnotation and changes nothing else: no new revision.

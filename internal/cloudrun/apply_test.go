@@ -133,7 +133,7 @@ func TestApply(t *testing.T) {
 				tt.seed(&snap)
 			}
 			srv, c := start(t, snap)
-			res, err := c.Apply(context.Background(), target, snap.Service.Etag, tt.changes(t), state)
+			res, err := c.Apply(context.Background(), target, snap.Service.Etag, tt.changes(t), map[string]string{cloudrun.StateAnnotation: state})
 			if err != nil {
 				t.Fatalf("Apply: %v", err)
 			}
@@ -189,7 +189,7 @@ func TestApply(t *testing.T) {
 
 func TestApplyRestartMarksRevision(t *testing.T) {
 	srv, c := start(t, fixture())
-	res, err := c.Apply(context.Background(), target, `"e12"`, []snapshot.Change{{Path: snapshot.PathRestart, After: "0.abc"}}, "")
+	res, err := c.Apply(context.Background(), target, `"e12"`, []snapshot.Change{{Path: snapshot.PathRestart, After: "0.abc"}}, nil)
 	if err != nil {
 		t.Fatalf("Apply: %v", err)
 	}
@@ -222,7 +222,7 @@ func TestApplyStaleEtagIsConflict(t *testing.T) {
 		t.Fatalf("Modify: %v", err)
 	}
 	before := srv.Service(target.Name())
-	_, err := c.Apply(context.Background(), target, `"e12"`, []snapshot.Change{{Path: snapshot.PathMemory, After: "4Gi"}}, state)
+	_, err := c.Apply(context.Background(), target, `"e12"`, []snapshot.Change{{Path: snapshot.PathMemory, After: "4Gi"}}, map[string]string{cloudrun.StateAnnotation: state})
 	if !errors.Is(err, cloudrun.ErrConflict) || cloudrun.IsRetryable(err) {
 		t.Fatalf("Apply(stale etag) = %v, want ErrConflict, not retryable", err)
 	}
@@ -255,7 +255,7 @@ func TestApplyRefused(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			srv, c := start(t, fixture())
 			before := srv.Service(target.Name())
-			_, err := c.Apply(context.Background(), target, `"e12"`, tt.changes, state)
+			_, err := c.Apply(context.Background(), target, `"e12"`, tt.changes, map[string]string{cloudrun.StateAnnotation: state})
 			if err == nil || status.Code(err) != tt.wantCode && tt.wantCode != codes.OK {
 				t.Fatalf("Apply = %v, want an error with code %v", err, tt.wantCode)
 			}
@@ -276,14 +276,14 @@ func TestApplyUnavailable(t *testing.T) {
 	srv.FailNext("UpdateService", codes.Unavailable, 2)
 	changes := []snapshot.Change{{Path: snapshot.PathMemory, After: "4Gi"}}
 	for i := range 2 {
-		if _, err := c.Apply(context.Background(), target, `"e12"`, changes, state); !cloudrun.IsRetryable(err) {
+		if _, err := c.Apply(context.Background(), target, `"e12"`, changes, map[string]string{cloudrun.StateAnnotation: state}); !cloudrun.IsRetryable(err) {
 			t.Fatalf("Apply #%d = %v, want a retryable error", i+1, err)
 		}
 	}
 	if n := srv.UpdateCount(target.Name()); n != 0 {
 		t.Fatalf("UpdateCount after two UNAVAILABLE = %d, want 0", n)
 	}
-	res, err := c.Apply(context.Background(), target, `"e12"`, changes, state)
+	res, err := c.Apply(context.Background(), target, `"e12"`, changes, map[string]string{cloudrun.StateAnnotation: state})
 	if err != nil {
 		t.Fatalf("Apply #3: %v", err)
 	}
@@ -295,7 +295,7 @@ func TestApplyUnavailable(t *testing.T) {
 func TestApplyWaitsForOperation(t *testing.T) {
 	srv, c := start(t, fixture())
 	srv.SetOperationPolls(2)
-	res, err := c.Apply(context.Background(), target, `"e12"`, []snapshot.Change{{Path: snapshot.PathMemory, After: "4Gi"}}, state)
+	res, err := c.Apply(context.Background(), target, `"e12"`, []snapshot.Change{{Path: snapshot.PathMemory, After: "4Gi"}}, map[string]string{cloudrun.StateAnnotation: state})
 	if err != nil {
 		t.Fatalf("Apply: %v", err)
 	}
@@ -309,7 +309,7 @@ func TestApplyWaitsForOperation(t *testing.T) {
 func TestApplyRevisionNotReady(t *testing.T) {
 	srv, c := start(t, fixture())
 	srv.SetRevisionReadyFailure(target.Name())
-	res, err := c.Apply(context.Background(), target, `"e12"`, []snapshot.Change{{Path: snapshot.PathMemory, After: "4Gi"}}, state)
+	res, err := c.Apply(context.Background(), target, `"e12"`, []snapshot.Change{{Path: snapshot.PathMemory, After: "4Gi"}}, map[string]string{cloudrun.StateAnnotation: state})
 	var nr *cloudrun.RevisionNotReadyError
 	if !errors.Is(err, cloudrun.ErrRevisionNotReady) || !errors.As(err, &nr) || cloudrun.IsRetryable(err) || errors.Is(err, cloudrun.ErrConflict) {
 		t.Fatalf("Apply = %v, want a permanent ErrRevisionNotReady", err)
@@ -382,14 +382,14 @@ func TestApplyClearsNamedRevision(t *testing.T) {
 		t.Fatalf("Modify: %v", err)
 	}
 	obs := observe(t, c)
-	rb, err := c.Apply(context.Background(), target, obs.Service.Etag, []snapshot.Change{{Path: snapshot.PathTraffic, After: pinned(oldRev)}}, "")
+	rb, err := c.Apply(context.Background(), target, obs.Service.Etag, []snapshot.Change{{Path: snapshot.PathTraffic, After: pinned(oldRev)}}, nil)
 	if err != nil || rb.Revision != "" {
 		t.Fatalf("Apply(rollback) = %+v, %v; want no new revision", rb, err)
 	}
 	if got := srv.Service(target.Name()).GetTemplate().GetRevision(); got != curRev {
 		t.Errorf("template.revision after a traffic-only change = %q, want %q kept", got, curRev)
 	}
-	res, err := c.Apply(context.Background(), target, rb.Service.Etag, []snapshot.Change{{Path: snapshot.PathMemory, After: "4Gi"}}, "")
+	res, err := c.Apply(context.Background(), target, rb.Service.Etag, []snapshot.Change{{Path: snapshot.PathMemory, After: "4Gi"}}, nil)
 	if err != nil {
 		t.Fatalf("Apply(raise) on a named revision: %v", err)
 	}

@@ -19,8 +19,12 @@ import (
 // Annotation keys runmedic owns on the services it manages.
 const (
 	// StateAnnotation holds runmedic's bounded memory of what it did to the service. It is written
-	// in the same UpdateService call as the change it records.
+	// in the same UpdateService call as the change it records. With the ledger it is only read,
+	// once, to import the history it holds.
 	StateAnnotation = "runmedic.aiprod.ai/state"
+	// ClaimAnnotation carries the ledger claim a change was made under, written in the same
+	// UpdateService call as the change: a claim never recorded is settled by reading it back.
+	ClaimAnnotation = "runmedic.aiprod.ai/claim"
 	// RestartAnnotation is set on the revision template to force a new revision with an otherwise
 	// identical spec (fresh instances).
 	RestartAnnotation = "runmedic.aiprod.ai/restart"

@@ -25,7 +25,14 @@ var (
 	ErrConflict = errors.New("service changed since it was read")
 	// ErrRevisionNotReady means the update created a revision whose Ready condition failed.
 	ErrRevisionNotReady = errors.New("new revision did not become ready")
+	// ErrNotSent marks an Apply error raised before the update was sent (reading the service,
+	// validating the update): the service is certainly unchanged.
+	ErrNotSent = errors.New("update not sent")
 )
+
+// notSent marks err as raised before the update was sent; errors.Is and status.Code still see
+// err.
+func notSent(err error) error { return fmt.Errorf("%w (%w)", err, ErrNotSent) }
 
 // IsRetryable reports whether err is transient: the same call may succeed later unchanged.
 func IsRetryable(err error) bool {

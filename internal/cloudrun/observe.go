@@ -27,6 +27,7 @@ type Observation struct {
 	Service         snapshot.Service
 	Revisions       []snapshot.Revision // newest first
 	StateAnnotation string              // value of StateAnnotation, "" when absent
+	Claim           string              // value of ClaimAnnotation, "" when absent
 	// Reconciling is true while Cloud Run is still rolling out the last change; the traffic
 	// and latest ready revision are then transient. It is reported for people (and tests); the
 	// remediator does not wait on it: an update against the etag read is safe either way.
@@ -56,6 +57,7 @@ func (c *Client) Observe(ctx context.Context, target snapshot.Target) (Observati
 		Service:         serviceSnapshot(svc),
 		Revisions:       revisionSnapshots(svc, revs),
 		StateAnnotation: svc.GetAnnotations()[StateAnnotation],
+		Claim:           svc.GetAnnotations()[ClaimAnnotation],
 		Reconciling:     svc.GetReconciling(),
 	}, nil
 }
@@ -84,6 +86,7 @@ func serviceSnapshot(svc *runpb.Service) snapshot.Service {
 		out.Annotations = map[string]string{}
 	}
 	delete(out.Annotations, StateAnnotation)
+	delete(out.Annotations, ClaimAnnotation)
 	serving := servingIndex(t.GetContainers())
 	if serving >= 0 {
 		ctr := t.GetContainers()[serving]

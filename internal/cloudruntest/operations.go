@@ -38,10 +38,10 @@ func (s *Server) newOperation(service string, svc *runpb.Service, failure error,
 	} else {
 		final.Result = &longrunningpb.Operation_Response{Response: meta}
 	}
+	s.ops[name] = &operation{service: service, remaining: polls, final: final} // readable when done, as Cloud Run keeps it
 	if polls == 0 {
 		return final
 	}
-	s.ops[name] = &operation{service: service, remaining: polls, final: final}
 	if st, ok := s.services[service]; ok {
 		st.svc.Reconciling = true
 	}

@@ -24,6 +24,15 @@ type Config struct {
 	// set's own data/config.yaml declares each with its default value, and a later config may
 	// set only declared keys, to a value of the same JSON type (see ParsePolicySet).
 	Policy map[string]any `json:"policy,omitempty"`
+	// Fleet are limits over every service together, checked when a change is claimed in the
+	// ledger.
+	Fleet Fleet `json:"fleet"`
+}
+
+// Fleet limits; 0 is no limit.
+type Fleet struct {
+	MaxChangesPerHour     int `json:"max_changes_per_hour"`    // changes to all services in any hour
+	MaxConcurrentRollouts int `json:"max_concurrent_rollouts"` // changes issued and not yet recorded
 }
 
 // Defaults are the runbook's numbers. Every field has a value in the bundled config.yaml.

@@ -150,6 +150,12 @@ func (c Config) Validate() error {
 	if d.Cooldown.Duration < 0 {
 		return fmt.Errorf("defaults.cooldown: %s is negative", d.Cooldown)
 	}
+	if c.Fleet.MaxChangesPerHour < 0 {
+		return fmt.Errorf("fleet.max_changes_per_hour: %d is negative", c.Fleet.MaxChangesPerHour)
+	}
+	if c.Fleet.MaxConcurrentRollouts < 0 {
+		return fmt.Errorf("fleet.max_concurrent_rollouts: %d is negative", c.Fleet.MaxConcurrentRollouts)
+	}
 	if d.MaxActionsPerDay < 1 {
 		return fmt.Errorf("defaults.max_actions_per_day: %d, want at least 1", d.MaxActionsPerDay)
 	}

@@ -45,6 +45,7 @@ func TestDefaultIsTheDesignConfig(t *testing.T) {
 			MemoryThreshold:            0.85,
 		},
 		Services: []config.ServiceRule{{Project: "aiprod-484120", Location: "europe-west1", Service: "aiprod-api"}},
+		Fleet:    config.Fleet{MaxChangesPerHour: 100, MaxConcurrentRollouts: 25},
 	}
 	if diff := cmp.Diff(want, mustDefault(t)); diff != "" {
 		t.Errorf("Default() (-want +got):\n%s", diff)
@@ -124,6 +125,7 @@ func TestParseRejects(t *testing.T) {
 		{"service memory_threshold above 1", "services:\n  - {project: p, location: l, service: s, memory_threshold: 85}\n", "services[0].memory_threshold: 85, want a fraction between 0 and 1"},
 		{"budget of zero", "defaults:\n  max_actions_per_day: 0\n", "defaults.max_actions_per_day: 0, want at least 1"},
 		{"negative cooldown", "defaults:\n  cooldown: -5m\n", "defaults.cooldown: -5m is negative"},
+		{"negative fleet limit", "fleet:\n  max_concurrent_rollouts: -1\n", "fleet.max_concurrent_rollouts: -1 is negative"},
 		{"zero regression window", "defaults:\n  regression_window: 0s\n", "defaults.regression_window: 0s, want a positive duration"},
 		{"escalation not ascending", "defaults:\n  escalation:\n    - {after: 15m, notify: a}\n    - {after: 5m, notify: b}\n", "defaults.escalation[1].after: 5m does not ascend from 15m"},
 		{"escalation without target", "defaults:\n  escalation:\n    - {after: 5m}\n", "defaults.escalation[0].notify: empty"},

@@ -20,6 +20,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/runmedic/runmedic/internal/emulator"
 )
 
 const project = "runmedic-test"
@@ -179,7 +181,7 @@ func TestCloseStopsProcessGroup(t *testing.T) {
 	}
 	t.Logf("emulator answered on %s after %v", e.Host(), time.Since(start))
 
-	members := liveMembers(e.pgid)
+	members := emulator.LiveMembers(e.proc.Group())
 	var java int
 	for _, pid := range members {
 		cmdline, _ := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "cmdline"))
@@ -189,7 +191,7 @@ func TestCloseStopsProcessGroup(t *testing.T) {
 	}
 	if java == 0 {
 		e.Close()
-		t.Fatalf("no java process in group %d (members %v)", e.pgid, members)
+		t.Fatalf("no java process in group %d (members %v)", e.proc.Group(), members)
 	}
 
 	if err := e.Close(); err != nil {
@@ -198,10 +200,10 @@ func TestCloseStopsProcessGroup(t *testing.T) {
 	if err := e.Close(); err != nil {
 		t.Errorf("second Close: %v", err)
 	}
-	if live := liveMembers(e.pgid); len(live) != 0 {
-		t.Errorf("after Close, group %d still has %v", e.pgid, live)
+	if live := emulator.LiveMembers(e.proc.Group()); len(live) != 0 {
+		t.Errorf("after Close, group %d still has %v", e.proc.Group(), live)
 	}
-	if running(java) {
+	if emulator.Running(java) {
 		t.Errorf("after Close, java pid %d still has a running thread", java)
 	}
 	if conn, err := net.Dial("tcp", e.Host()); err == nil {
@@ -278,7 +280,7 @@ func TestWatchdogStopsOrphanedEmulator(t *testing.T) {
 			fmt.Println("ERROR", err)
 			os.Exit(1)
 		}
-		fmt.Printf("GROUP %d %s\n", e.pgid, e.Host())
+		fmt.Printf("GROUP %d %s\n", e.proc.Group(), e.Host())
 		syscall.Kill(os.Getpid(), syscall.SIGKILL)
 		select {}
 	}
@@ -293,11 +295,11 @@ func TestWatchdogStopsOrphanedEmulator(t *testing.T) {
 	if cmd.ProcessState.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
 		t.Fatalf("child exited with %v, want killed by SIGKILL", cmd.ProcessState)
 	}
-	deadline := time.Now().Add(stopTimeout)
-	for len(liveMembers(pgid)) > 0 && time.Now().Before(deadline) {
+	deadline := time.Now().Add(emulator.StopTimeout)
+	for len(emulator.LiveMembers(pgid)) > 0 && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}
-	if live := liveMembers(pgid); len(live) != 0 {
+	if live := emulator.LiveMembers(pgid); len(live) != 0 {
 		syscall.Kill(-pgid, syscall.SIGKILL)
 		t.Fatalf("group %d of a killed starter still has %v", pgid, live)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/runmedic/runmedic/internal/config"
 	"github.com/runmedic/runmedic/internal/decision"
 	"github.com/runmedic/runmedic/internal/guard"
+	"github.com/runmedic/runmedic/internal/ledger"
 	"github.com/runmedic/runmedic/internal/plan"
 	"github.com/runmedic/runmedic/internal/signals"
 	"github.com/runmedic/runmedic/internal/snapshot"
@@ -48,6 +49,9 @@ func (r *Remediator) Handle(ctx context.Context, a alert.Alert) (audit.Event, er
 	defer unlock()
 	for attempt := 1; ; attempt++ {
 		run, err := r.Prepare(ctx, a)
+		if errors.Is(err, ledger.ErrUnreadable) {
+			return r.failClosed(ctx, ev, a, err)
+		}
 		if err != nil {
 			return r.failed(ctx, ev, err)
 		}
@@ -80,14 +84,22 @@ type Run struct {
 // Nothing is changed yet.
 func (r *Remediator) Prepare(ctx context.Context, a alert.Alert) (*Run, error) {
 	now := r.Now().UTC()
-	snap, st, err := r.observe(ctx, a, now)
+	snap, st, version, err := r.observe(ctx, a, now)
 	if err != nil {
 		return nil, err
 	}
-	rec := record{before: st, st: st, landed: st, etag: snap.Service.Etag}
+	rec := record{before: st, st: st, landed: st, etag: snap.Service.Etag, version: version}
+	rolloutFailed := r.readRollout(ctx, a.Target, &rec, now)
+	if rolloutFailed {
+		snap.History = rec.st.History()
+	}
+	rec.landed = rec.st
 	out, err := r.decide(ctx, snap, &rec, now)
 	if err != nil {
 		return nil, permanent(err)
+	}
+	if rolloutFailed {
+		escalateAfterRollout(&out)
 	}
 	out.Plan = r.holdForSnooze(ctx, snap, out, now)
 	return &Run{Alert: a, Snapshot: snap, Outcome: out, now: now, rec: rec}, nil
@@ -107,13 +119,27 @@ func (r *Remediator) Execute(ctx context.Context, run *Run) (audit.Event, error)
 	var applyErr error // a change that landed but failed: acked, and the cause kept for errors.Is
 	if out.Plan.Applyable {
 		next := r.recordAction(rec.st, snap, out, now)
-		ann, err := state.Encode(next)
-		if err != nil {
-			return r.failed(ctx, ev, permanent(err))
+		marks, claim, err := r.claim(ctx, a.Target, rec, next, now)
+		if errors.Is(err, cloudrun.ErrConflict) {
+			return ev, err // another run claimed first, or recorded since: re-observe and decide again
 		}
-		res, err := r.Applier.Apply(ctx, a.Target, out.Plan.Etag, out.Plan.Changes, ann)
+		if err != nil {
+			return r.failed(ctx, ev, err)
+		}
+		loaded := rec.before
+		var res cloudrun.Result
+		if r.noWait() {
+			res, err = r.Rollouts.Start(ctx, a.Target, out.Plan.Etag, out.Plan.Changes, marks)
+			if err == nil {
+				next.Rollout = &state.Rollout{Incident: a.Incident.ID, Action: out.Step, Operation: res.Operation, Before: res.Revision, Since: now}
+				res.Revision = "" // named by the rollout, once it is read
+			}
+		} else {
+			res, err = r.Applier.Apply(ctx, a.Target, out.Plan.Etag, out.Plan.Changes, marks)
+		}
 		switch {
 		case errors.Is(err, cloudrun.ErrConflict):
+			r.release(ctx, a.Target, claim) // nothing was sent
 			return ev, err
 		case errors.Is(err, cloudrun.ErrRevisionNotReady):
 			// The update landed but its revision failed: Cloud Run keeps traffic where it was.
@@ -127,7 +153,10 @@ func (r *Remediator) Execute(ctx context.Context, run *Run) (audit.Event, error)
 			rec.landed = rec.st
 			out.Decision.Action = decision.Escalate // every ladder step is now unconditional
 		case err != nil:
-			return r.failed(ctx, ev, classify(err))
+			if err = classify(err); IsPermanent(err) || errors.Is(err, cloudrun.ErrNotSent) {
+				r.release(ctx, a.Target, claim) // refused or never sent: nothing changed
+			} // else it may have landed: the next run settles the claim from the service's marker
+			return r.failed(ctx, ev, err)
 		default:
 			ev.Applied, ev.Outcome = true, audit.Applied
 			ev.Result = &audit.Result{Revision: res.Revision, Operation: res.Operation, Ready: res.Ready}
@@ -136,6 +165,9 @@ func (r *Remediator) Execute(ctx context.Context, run *Run) (audit.Event, error)
 				rec.st = next.WithRevision(a.Incident.ID, out.Step, res.Revision)
 			}
 			rec.landed = rec.st
+		}
+		if r.Ledger != nil {
+			rec.before = loaded // the ledger records the change with the rest of the run
 		}
 	}
 
@@ -159,7 +191,10 @@ func (r *Remediator) Execute(ctx context.Context, run *Run) (audit.Event, error)
 		r.saveState(ctx, a.Target, record{before: rec.before, st: withEscalations(rec.landed, rec.st), etag: rec.etag})
 		return ev, fmt.Errorf("publish audit event: %w", err)
 	}
-	r.saveState(ctx, a.Target, rec)
+	if err := r.saveState(ctx, a.Target, rec); err != nil && r.Ledger != nil {
+		// The change is on the service under its claim; the redelivery records it from there.
+		return ev, fmt.Errorf("record in the ledger: %w", err)
+	}
 	if applyErr != nil {
 		return ev, permanent(applyErr)
 	}
@@ -191,27 +226,42 @@ func (r *Remediator) decide(ctx context.Context, snap snapshot.Snapshot, rec *re
 }
 
 // watch keeps an open incident that runmedic acted on or escalated in the state, so verify
-// ticks come back to it; a closed one is forgotten.
+// ticks come back to it. A closed one is forgotten when live memory agrees, below verify_below:
+// a notification saying "closed" is a trigger, not the truth, and a forged one must not end the
+// watch (and the escalation) of a real incident.
 func (r *Remediator) watch(snap snapshot.Snapshot, out Outcome, rec *record) {
 	inc := snap.Incident
 	switch {
 	case out.Step == "unpin":
 		// A person released a pin; the incident it came from is watched as it was.
 	case inc.State == snapshot.StateClosed:
-		rec.st = rec.st.Unwatch(inc.ID)
+		if mem, ok := memoryNow(snap); ok && mem < r.Config.Defaults.VerifyBelow {
+			rec.st = rec.st.Unwatch(inc.ID)
+		}
 	case out.Decision.Action != decision.None || rec.st.Pending != nil && rec.st.Pending.Incident == inc.ID:
-		rec.st = rec.st.Watch(state.Watch{Incident: inc.ID, StartedAt: inc.StartedAt, Severity: inc.Severity, URL: inc.URL, Policy: watchedPolicy(inc.Policy)})
+		rec.st = rec.st.Watch(state.Watch{Incident: inc.ID, StartedAt: inc.StartedAt, Severity: inc.Severity, URL: inc.URL, Policy: watchedPolicy(inc.Policy), Labels: inc.Labels})
 	}
 }
 
-// observe builds the snapshot at now and decodes runmedic's state; an unreadable state is logged
-// and treated as empty.
-func (r *Remediator) observe(ctx context.Context, a alert.Alert, now time.Time) (snapshot.Snapshot, state.State, error) {
-	snap, st, warning, err := r.Observe(ctx, a, now)
+// memoryNow is the service's latest memory utilization at or before the snapshot's capture time;
+// ok is false without a point.
+func memoryNow(snap snapshot.Snapshot) (float64, bool) {
+	for i := len(snap.Metrics.MemoryUtilization) - 1; i >= 0; i-- {
+		if p := snap.Metrics.MemoryUtilization[i]; !p.At.After(snap.CapturedAt) {
+			return p.Value, true
+		}
+	}
+	return 0, false
+}
+
+// observe builds the snapshot at now and reads runmedic's state; an unreadable state annotation
+// is logged and treated as empty (an unreadable ledger entry is an error).
+func (r *Remediator) observe(ctx context.Context, a alert.Alert, now time.Time) (snapshot.Snapshot, state.State, int64, error) {
+	snap, st, version, warning, err := r.observeAt(ctx, a, now)
 	if warning != nil {
 		r.log(audit.Warning, fmt.Sprintf("%s: %v; treating it as empty", a.Target.Name(), warning), a)
 	}
-	return snap, st, err
+	return snap, st, version, err
 }
 
 // describe fills the event from a decision and its plan, with the outcome a run that applies

@@ -20,6 +20,8 @@ import (
 	"github.com/runmedic/runmedic/internal/cloudrun"
 	"github.com/runmedic/runmedic/internal/cloudruntest"
 	"github.com/runmedic/runmedic/internal/config"
+	"github.com/runmedic/runmedic/internal/firestoretest"
+	"github.com/runmedic/runmedic/internal/ledger"
 	"github.com/runmedic/runmedic/internal/loggingtest"
 	"github.com/runmedic/runmedic/internal/logs"
 	"github.com/runmedic/runmedic/internal/monitoring"
@@ -168,6 +170,9 @@ type env struct {
 	notify *recorder
 	r      *remediate.Remediator
 	cfg    config.Config
+	ledger *ledger.Store // runmedic's memory, in a Firestore emulator project of this test's own
+	// ledgerProject is the ledger's project: a second instance shares the ledger through it.
+	ledgerProject string
 
 	sc     scenario.Scenario
 	alert  alert.Alert       // the scenario's alert, shifted to the clock
@@ -230,18 +235,20 @@ func newEnv(t *testing.T, name string, overlay []byte) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { lr.Close() })
+	e.ledgerProject = firestoretest.Project(t)
+	e.ledger = firestoretest.Shared(t).StoreIn(t, e.ledgerProject).WithClock(e.clock.Now)
 	e.r = &remediate.Remediator{
 		Policy: eng, Config: cfg,
 		Observer: crc, Applier: crc, Metrics: mc, Logs: lr,
-		Audit: e.audit, Notify: e.notify,
+		Audit: e.audit, Notify: e.notify, Ledger: e.ledger,
 		Now: e.clock.Now,
 	}
 	return e
 }
 
 // seed puts the snapshot into the fakes: the service and revisions, runmedic's history as its
-// state annotation (with the traffic pin an earlier rollback left), the metrics (per revision
-// too) and the OOM kills in the logs.
+// legacy state annotation (with the traffic pin an earlier rollback left), which the first run
+// imports into the ledger, the metrics (per revision too) and the OOM kills in the logs.
 func (e *env) seed() {
 	e.t.Helper()
 	s := e.snap
@@ -303,14 +310,14 @@ func (e *env) service() *runpb.Service {
 	return svc
 }
 
-// state decodes runmedic's state annotation as the fake holds it.
+// state is runmedic's memory of the service as the ledger holds it.
 func (e *env) state() state.State {
 	e.t.Helper()
-	st, err := state.Decode(e.service().GetAnnotations()[state.Annotation])
+	entry, err := e.ledger.Load(e.ctx, e.snap.Target, e.service().GetAnnotations()[state.Annotation], e.clock.Now())
 	if err != nil {
-		e.t.Fatalf("decode state annotation: %v", err)
+		e.t.Fatalf("read the ledger: %v", err)
 	}
-	return st
+	return entry.State
 }
 
 // handle delivers the scenario's alert once more.

@@ -19,9 +19,10 @@ type record struct {
 	before, st state.State
 	// landed is what must be on the service even if the rest of the run fails: the state as read,
 	// or, after a change, its record as it finally stands (its revision, or its failure).
-	landed state.State
-	etag   string
-	events []audit.Event // events this run produced besides its own (a verification)
+	landed  state.State
+	etag    string
+	version int64         // the ledger version before was read at
+	events  []audit.Event // events this run produced besides its own (a verification)
 }
 
 // recordAction is the state written together with an applied change: the action (marked
@@ -163,17 +164,25 @@ func (r *Remediator) publishEvent(ctx context.Context, ev audit.Event) error {
 	return err
 }
 
-// saveState writes the state when this run changed it beyond what Apply already wrote. A failed
-// write is logged, not retried: everything it carries is safe to redo (a republished event has
-// the same ID; a notification marked unsent is sent again with the same ID).
-func (r *Remediator) saveState(ctx context.Context, target snapshot.Target, rec record) {
+// saveState writes the state when this run changed it beyond what Apply already wrote: to the
+// ledger, or to the service's annotation. A failed write is logged and returned; everything it
+// carries is safe to redo (a republished event has the same ID; a notification marked unsent is
+// sent again with the same ID; a change is recorded from its claim marker).
+func (r *Remediator) saveState(ctx context.Context, target snapshot.Target, rec record) error {
+	if r.Ledger != nil {
+		err := r.Ledger.Record(ctx, target, rec.before, rec.st)
+		if err != nil {
+			r.log(audit.Warning, fmt.Sprintf("record state of %s: %v", target.Name(), err), alert.Alert{})
+		}
+		return err
+	}
 	want, err := state.Encode(rec.st)
 	if err != nil {
 		r.log(audit.Warning, fmt.Sprintf("encode state of %s: %v", target.Name(), err), alert.Alert{})
-		return
+		return err
 	}
 	if have, _ := state.Encode(rec.before); have == want {
-		return
+		return nil
 	}
 	err = r.Applier.WriteState(ctx, target, rec.etag, want)
 	if errors.Is(err, cloudrun.ErrConflict) {
@@ -182,6 +191,7 @@ func (r *Remediator) saveState(ctx context.Context, target snapshot.Target, rec 
 	if err != nil {
 		r.log(audit.Warning, fmt.Sprintf("write state of %s: %v", target.Name(), err), alert.Alert{})
 	}
+	return err
 }
 
 // mergeState writes, once, onto the service as it now is, what of st must not be lost when the

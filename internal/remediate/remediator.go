@@ -24,7 +24,7 @@ type Observer interface {
 // Applier changes the live service, always against the etag the plan was made from.
 // *cloudrun.Client is one.
 type Applier interface {
-	Apply(ctx context.Context, target snapshot.Target, etag string, changes []snapshot.Change, stateAnnotation string) (cloudrun.Result, error)
+	Apply(ctx context.Context, target snapshot.Target, etag string, changes []snapshot.Change, annotations map[string]string) (cloudrun.Result, error)
 	WriteState(ctx context.Context, target snapshot.Target, etag, annotation string) error
 }
 
@@ -59,6 +59,11 @@ type Remediator struct {
 	People   People        // people's own sinks (PagerDuty, Slack, Chat); nil reaches nobody directly
 	Snoozes  SnoozeReader  // Monitoring snoozes that hold changes; nil reads none
 	Log      *audit.Logger // structured log lines; nil logs nothing
+	// Ledger is runmedic's durable memory; nil keeps it in the service's state annotation.
+	Ledger Ledger
+	// Rollouts, with a Ledger, issues changes without waiting for their rollout: the next run
+	// (a delivery or the tick) reads it. nil waits for it inside the delivery.
+	Rollouts Rollouts
 	Now      func() time.Time
 
 	mu    sync.Mutex
@@ -107,14 +112,32 @@ func (r *Remediator) lock(ctx context.Context, target snapshot.Target) (unlock f
 
 // Observe reads the service, its metrics (per revision too), the OOM kills in its logs and
 // runmedic's state into a snapshot taken at now. A state annotation that cannot be read is
-// reported in warning and treated as empty; logs that cannot be read are recorded as unavailable
-// in the snapshot and fail nothing.
+// reported in warning and treated as empty; a ledger entry that cannot be read is a permanent
+// error wrapping ledger.ErrUnreadable. Logs that cannot be read are recorded as unavailable in
+// the snapshot and fail nothing.
 func (r *Remediator) Observe(ctx context.Context, a alert.Alert, now time.Time) (snap snapshot.Snapshot, st state.State, warning error, err error) {
+	snap, st, _, warning, err = r.observeAt(ctx, a, now)
+	return snap, st, warning, err
+}
+
+// observeAt is Observe, with the ledger version the state was read at.
+func (r *Remediator) observeAt(ctx context.Context, a alert.Alert, now time.Time) (snap snapshot.Snapshot, st state.State, version int64, warning error, err error) {
 	obs, err := r.Observer.Observe(ctx, a.Target)
 	if err != nil {
-		return snapshot.Snapshot{}, state.State{}, nil, classify(err)
+		return snapshot.Snapshot{}, state.State{}, 0, nil, classify(err)
 	}
-	st, warning = state.Decode(obs.StateAnnotation)
+	type memory struct {
+		st      state.State
+		version int64
+		warning error
+		err     error
+	}
+	remembered := make(chan memory, 1)
+	go func() { // beside the metrics: the ledger read needs only the service
+		var m memory
+		m.st, m.version, m.warning, m.err = r.remember(ctx, a.Target, obs, now)
+		remembered <- m
+	}()
 	var logs *snapshot.Logs
 	logsCtx, cancelLogs := context.WithCancel(ctx)
 	defer cancelLogs()
@@ -133,9 +156,14 @@ func (r *Remediator) Observe(ctx context.Context, a alert.Alert, now time.Time) 
 		cancelLogs() // no snapshot without metrics: the logs are not waited for
 	}
 	<-logsRead
-	if err != nil {
-		return snapshot.Snapshot{}, state.State{}, nil, classify(err)
+	mem := <-remembered
+	if mem.err != nil {
+		return snapshot.Snapshot{}, state.State{}, 0, nil, mem.err
 	}
+	if err != nil {
+		return snapshot.Snapshot{}, state.State{}, 0, nil, classify(err)
+	}
+	st, version, warning = mem.st, mem.version, mem.warning
 	snap = snapshot.Snapshot{
 		Version:    snapshot.Version,
 		CapturedAt: now.UTC(),
@@ -147,7 +175,7 @@ func (r *Remediator) Observe(ctx context.Context, a alert.Alert, now time.Time) 
 		History:    st.History(),
 		Logs:       logs,
 	}
-	return snap, st, warning, nil
+	return snap, st, version, warning, nil
 }
 
 // classify marks errors that redelivery cannot fix as permanent; transient ones pass through.

@@ -5,61 +5,129 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/runmedic/runmedic/internal/alert"
 	"github.com/runmedic/runmedic/internal/audit"
 	"github.com/runmedic/runmedic/internal/config"
 	"github.com/runmedic/runmedic/internal/decision"
+	"github.com/runmedic/runmedic/internal/ledger"
 	"github.com/runmedic/runmedic/internal/snapshot"
 	"github.com/runmedic/runmedic/internal/state"
 )
 
-// Tick is the verify tick Cloud Scheduler sends every five minutes. For every managed service,
-// each incident runmedic is watching is handled as if Monitoring had re-notified it (so pending
-// changes are verified and due escalation steps are sent, once each), and a traffic pin that
-// holds back a newer Ready revision is reported once. A pending change whose incident closed
-// before it was judged is verified once verify_after has passed. Errors of one service do not
-// stop the others; they are joined.
+// Tick is the verify tick Cloud Scheduler sends every five minutes. It reconciles every service
+// with open work: with the ledger, the services it lists as open (watched incidents, pending
+// verifications, pins, claims) and the allowlisted ones (whose legacy annotation it imports);
+// without it, the allowlisted ones. Each incident runmedic is watching is handled as if
+// Monitoring had re-notified it, with the labels it arrived with (so pending changes are
+// verified and due escalation steps are sent, once each), and a traffic pin that holds back a
+// newer Ready revision is reported once. A pending change whose incident closed before it was
+// judged is verified once verify_after has passed. Services are visited tickWorkers at a time;
+// errors of one service do not stop the others; they are joined.
 func (r *Remediator) Tick(ctx context.Context) ([]audit.Event, error) {
-	var evs []audit.Event
-	var errs []error
+	targets, err := r.openWork(ctx)
+	if err != nil {
+		return nil, err
+	}
+	evs := make([][]audit.Event, len(targets))
+	errs := make([][]error, len(targets))
+	sem := make(chan struct{}, tickWorkers)
+	var wg sync.WaitGroup
+	for i, target := range targets {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			evs[i], errs[i] = r.tickService(ctx, target)
+		}()
+	}
+	wg.Wait()
+	all := slices.Concat(errs...)
+	err = errors.Join(all...)
+	if err != nil && allPermanent(all) {
+		err = permanent(err)
+	}
+	return slices.Concat(evs...), err
+}
+
+// tickWorkers bounds the services one tick reconciles at once.
+const tickWorkers = 4
+
+// openWork lists the services a tick visits, each once, the allowlisted ones first in their order.
+func (r *Remediator) openWork(ctx context.Context) ([]snapshot.Target, error) {
+	var targets []snapshot.Target
+	seen := map[snapshot.Target]bool{}
+	add := func(t snapshot.Target) {
+		if !seen[t] {
+			seen[t] = true
+			targets = append(targets, t)
+		}
+	}
 	for _, svc := range r.Config.Services {
 		if svc.Service == config.AnyService {
 			continue // a pattern, not a service: discovery finds the services it admits
 		}
-		target := snapshot.Target{Project: svc.Project, Location: svc.Location, Service: svc.Service}
-		obs, err := r.Observer.Observe(ctx, target)
+		add(snapshot.Target{Project: svc.Project, Location: svc.Location, Service: svc.Service})
+	}
+	if r.Ledger != nil {
+		open, err := r.Ledger.Open(ctx)
 		if err != nil {
-			errs = append(errs, classify(err))
-			continue
+			return nil, err // Firestore unavailable: the tick is retried
 		}
-		st, _ := state.Decode(obs.StateAnnotation) // an unreadable state watches nothing
-		for _, w := range st.Watching {
-			ev, err := r.Handle(ctx, watchedAlert(target, w))
-			evs = append(evs, ev)
-			errs = append(errs, err)
-		}
-		if p := st.Pending; p != nil && !watching(st.Watching, p.Incident) && !r.Now().Before(p.VerifyAt) {
-			// Its incident closed before the change could be judged healthy: judge it now, as
-			// the closing notification would have. Closed, it notifies nobody.
-			ev, err := r.Handle(ctx, closedAlert(target, *p))
-			evs = append(evs, ev)
-			errs = append(errs, err)
-		}
-		if st.Pin != nil {
-			ev, sent, err := r.checkPin(ctx, target)
-			if sent {
-				evs = append(evs, ev)
+		for _, t := range open {
+			if _, ok := r.Config.Allowed(t); ok {
+				add(t)
 			}
-			errs = append(errs, err)
 		}
 	}
-	err := errors.Join(errs...)
-	if err != nil && allPermanent(errs) {
-		err = permanent(err)
+	return targets, nil
+}
+
+// tickService reconciles one service for the tick.
+func (r *Remediator) tickService(ctx context.Context, target snapshot.Target) ([]audit.Event, []error) {
+	var evs []audit.Event
+	var errs []error
+	obs, err := r.Observer.Observe(ctx, target)
+	if err != nil {
+		return nil, []error{classify(err)}
 	}
-	return evs, err
+	st, _, _, err := r.remember(ctx, target, obs, r.Now().UTC())
+	if err != nil {
+		if r.Ledger == nil || !errors.Is(err, ledger.ErrUnreadable) {
+			return nil, []error{err}
+		}
+		ev, err := r.failClosed(ctx, audit.Event{Time: r.Now().UTC(), Target: target.Name(), Step: "observe", Delivery: "tick"}, alert.Alert{Target: target}, err)
+		return []audit.Event{ev}, []error{err}
+	}
+	for _, w := range st.Watching {
+		ev, err := r.Handle(ctx, watchedAlert(target, w))
+		evs = append(evs, ev)
+		errs = append(errs, err)
+	}
+	if p := st.Pending; p != nil && !watching(st.Watching, p.Incident) && !r.Now().Before(p.VerifyAt) {
+		// Its incident closed before the change could be judged healthy: judge it now, as
+		// the closing notification would have. Closed, it notifies nobody.
+		ev, err := r.Handle(ctx, closedAlert(target, *p))
+		evs = append(evs, ev)
+		errs = append(errs, err)
+	}
+	if ro := st.Rollout; ro != nil && !watching(st.Watching, ro.Incident) {
+		ev, err := r.reconcileRollout(ctx, target)
+		evs = append(evs, ev...)
+		errs = append(errs, err)
+	}
+	if st.Pin != nil {
+		ev, sent, err := r.checkPin(ctx, target)
+		if sent {
+			evs = append(evs, ev)
+		}
+		errs = append(errs, err)
+	}
+	return evs, errs
 }
 
 // allPermanent reports whether every non-nil error is permanent.
@@ -83,16 +151,21 @@ func watchedPolicy(p string) string {
 	return p
 }
 
-// watchedAlert is the re-notification a tick stands in for.
+// watchedAlert is the re-notification a tick stands in for, with the labels the incident arrived
+// with.
 func watchedAlert(target snapshot.Target, w state.Watch) alert.Alert {
-	return alert.Alert{
+	a := alert.Alert{
 		Incident: snapshot.Incident{
 			ID: w.Incident, State: snapshot.StateOpen, Policy: cmp.Or(w.Policy, tickPolicy),
-			StartedAt: w.StartedAt, Severity: w.Severity, URL: w.URL, Labels: map[string]string{},
+			StartedAt: w.StartedAt, Severity: w.Severity, URL: w.URL, Labels: maps.Clone(w.Labels),
 		},
 		Target:   target,
 		Delivery: alert.Delivery{MessageID: "tick"},
 	}
+	if a.Incident.Labels == nil {
+		a.Incident.Labels = map[string]string{}
+	}
+	return a
 }
 
 // watching reports whether incident is among ws.
@@ -129,7 +202,10 @@ func (r *Remediator) checkPin(ctx context.Context, target snapshot.Target) (audi
 	if err != nil {
 		return audit.Event{}, false, classify(err)
 	}
-	st, _ := state.Decode(obs.StateAnnotation)
+	st, _, _, err := r.remember(ctx, target, obs, r.Now().UTC())
+	if err != nil {
+		return audit.Event{}, false, err
+	}
 	pin := st.Pin
 	if pin == nil {
 		return audit.Event{}, false, nil

@@ -10,7 +10,6 @@ import (
 	"github.com/runmedic/runmedic/internal/guard"
 	"github.com/runmedic/runmedic/internal/plan"
 	"github.com/runmedic/runmedic/internal/snapshot"
-	"github.com/runmedic/runmedic/internal/state"
 )
 
 // ErrNoPin means the service carries no traffic pin that runmedic made.
@@ -24,7 +23,10 @@ func (r *Remediator) PrepareUnpin(ctx context.Context, target snapshot.Target) (
 	if err != nil {
 		return nil, classify(err)
 	}
-	st, _ := state.Decode(obs.StateAnnotation)
+	st, version, _, err := r.remember(ctx, target, obs, now)
+	if err != nil {
+		return nil, err
+	}
 	if st.Pin == nil {
 		return nil, fmt.Errorf("%s: %w", target.Name(), ErrNoPin)
 	}
@@ -54,7 +56,7 @@ func (r *Remediator) PrepareUnpin(ctx context.Context, target snapshot.Target) (
 		p.Changes = []snapshot.Change{} // traffic already moved: nothing to release but the record
 	}
 	out := Outcome{Decision: p.Decision, Plan: guard.Check(p, snap, r.Config, now), Step: "unpin"}
-	rec := record{before: st, st: st, landed: st, etag: obs.Service.Etag}
+	rec := record{before: st, st: st, landed: st, etag: obs.Service.Etag, version: version}
 	rec.st.Pin = nil
 	a := alert.Alert{Incident: snap.Incident, Target: target, Delivery: alert.Delivery{MessageID: "unpin"}}
 	return &Run{Alert: a, Snapshot: snap, Outcome: out, now: now, rec: rec}, nil

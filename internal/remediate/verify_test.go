@@ -172,7 +172,8 @@ func checkOnce(t *testing.T, e *env) {
 
 // TestVerifyOnClose: Monitoring closes the incident inside the window. With every point since
 // the raise healthy it is verified at once; otherwise it stays pending, and the first tick after
-// verify_after judges it (the closed incident is no longer watched, and notifies nobody).
+// verify_after judges it. A "closed" while live memory is still above verify_below (forged, or
+// premature) does not end the watch: the tick judges the raise failed and escalates it.
 func TestVerifyOnClose(t *testing.T) {
 	closed := func(e *env) (audit.Event, error) {
 		a := e.alert
@@ -208,12 +209,16 @@ func TestVerifyOnClose(t *testing.T) {
 		if st.Pending == nil || st.Pending.Incident != e.alert.Incident.ID {
 			t.Fatalf("pending %+v, want the raise still awaiting its verdict", st.Pending)
 		}
+		if !slices.ContainsFunc(st.Watching, func(w state.Watch) bool { return w.Incident == e.alert.Incident.ID }) {
+			t.Errorf("watching %+v after a closed at memory 0.86, want the incident still watched", st.Watching)
+		}
 		evs := e.tick(11*time.Minute, 0.86)
 		only(t, evs, audit.VerificationFailed)
-		checkJudged(t, e, state.OutcomeFailed, false)
-		if sent := e.notify.steps(); len(sent) != 0 {
-			t.Errorf("notified %v about a closed incident", sent)
+		checkJudged(t, e, state.OutcomeFailed, true)
+		if sent := e.notify.steps(); len(sent) == 0 {
+			t.Errorf("nobody notified of the failed raise after a closed that memory contradicts")
 		}
+		checkOnce(t, e)
 	})
 }
 

@@ -59,6 +59,7 @@ type State struct {
 	Pending     *Verification     `json:"pending,omitempty"`     // the change awaiting verification
 	Escalations []Escalation      `json:"escalations,omitempty"` // steps already sent, newest first
 	Pin         *Pin              `json:"pin,omitempty"`         // traffic runmedic pinned
+	Rollout     *Rollout          `json:"rollout,omitempty"`     // a change issued, its rollout not yet read
 	// Watching are the open incidents runmedic acted on or escalated, newest first, at most
 	// MaxWatching: verify ticks verify and escalate them without waiting for a notification.
 	Watching []Watch `json:"watching,omitempty"`
@@ -70,6 +71,11 @@ type State struct {
 	// Deliveries are the messages already handed to people's sinks (PagerDuty, Slack, Chat),
 	// newest first, at most MaxDeliveries, one per (incident, key).
 	Deliveries []Delivery `json:"deliveries,omitempty"`
+	// Durable is true when the State is held in the ledger rather than in the annotation: the
+	// ledger keeps one entry per thing and expires old ones by TTL, so nothing is dropped to
+	// make room (MaxActions, MaxWatching, MaxEscalations and MaxDeliveries bound only the
+	// annotation).
+	Durable bool `json:"-"`
 }
 
 // Verification is a change awaiting its check: at VerifyAt, memory must be below verify_below
@@ -109,6 +115,9 @@ type Watch struct {
 	Severity  string    `json:"severity,omitempty"`
 	URL       string    `json:"url,omitempty"`
 	Policy    string    `json:"policy,omitempty"` // the alert policy's name, which snoozes are matched on
+	// Labels are the incident's labels as first received: a tick re-runs the incident with them,
+	// so a label that held it back on arrival (remediation=manual) still holds it back.
+	Labels map[string]string `json:"labels,omitempty"`
 }
 
 // Watch remembers an open incident; watching one already remembered changes nothing.
@@ -120,7 +129,7 @@ func (s State) Watch(w Watch) State {
 		}
 	}
 	out.Watching = append([]Watch{w}, out.Watching...)
-	if len(out.Watching) > MaxWatching {
+	if len(out.Watching) > MaxWatching && !out.Durable {
 		out.Watching = out.Watching[:MaxWatching]
 	}
 	return out
@@ -142,6 +151,16 @@ type Pin struct {
 	Revision string    `json:"revision"`
 	Since    time.Time `json:"since"`
 	Incident string    `json:"incident"`
+}
+
+// Rollout is a change issued without waiting for Cloud Run to roll it out: the next run reads
+// its operation and records the revision, or the failure.
+type Rollout struct {
+	Incident  string    `json:"incident"`
+	Action    string    `json:"action"`
+	Operation string    `json:"operation"`
+	Before    string    `json:"before,omitempty"` // the latest created revision before the change
+	Since     time.Time `json:"since"`
 }
 
 // Key names one step of one incident, the unit of "exactly once": a redelivered or re-notified
@@ -253,7 +272,7 @@ func (s State) History() []snapshot.Action {
 // normalize restores the invariants on a State the caller owns.
 func (s State) normalize() State {
 	s.Version = Version
-	if len(s.Actions) > MaxActions {
+	if len(s.Actions) > MaxActions && !s.Durable {
 		s.Actions = s.Actions[:MaxActions]
 	}
 	type step struct {
@@ -267,7 +286,7 @@ func (s State) normalize() State {
 		seen[k] = true
 		return dup
 	})
-	if len(s.Escalations) > MaxEscalations {
+	if len(s.Escalations) > MaxEscalations && !s.Durable {
 		s.Escalations = s.Escalations[:MaxEscalations]
 	}
 	type delivery struct{ incident, key string }
@@ -278,7 +297,7 @@ func (s State) normalize() State {
 		delivered[k] = true
 		return dup
 	})
-	if len(s.Deliveries) > MaxDeliveries {
+	if len(s.Deliveries) > MaxDeliveries && !s.Durable {
 		s.Deliveries = s.Deliveries[:MaxDeliveries]
 	}
 	recorded := make(map[string]bool, len(s.Actions))
@@ -311,6 +330,10 @@ func (s State) clone() State {
 	if s.Pin != nil {
 		p := *s.Pin
 		out.Pin = &p
+	}
+	if s.Rollout != nil {
+		r := *s.Rollout
+		out.Rollout = &r
 	}
 	out.Escalations = slices.Clone(s.Escalations)
 	out.Watching = slices.Clone(s.Watching)

@@ -25,6 +25,8 @@ import (
 	"github.com/runmedic/runmedic/internal/cloudrun"
 	"github.com/runmedic/runmedic/internal/cloudruntest"
 	"github.com/runmedic/runmedic/internal/config"
+	"github.com/runmedic/runmedic/internal/firestoretest"
+	"github.com/runmedic/runmedic/internal/ledger"
 	"github.com/runmedic/runmedic/internal/monitoring"
 	"github.com/runmedic/runmedic/internal/monitoringtest"
 	"github.com/runmedic/runmedic/internal/policy"
@@ -65,6 +67,8 @@ type fleet struct {
 	run      *cloudruntest.Server
 	mon      *monitoringtest.Server
 	r        *remediate.Remediator
+	ledger   *ledger.Store
+	wire     *ledgerWire // counts and fails the ledger's Firestore calls
 	handler  *function.Handler
 	audit    *sink
 	notify   *sink
@@ -149,10 +153,12 @@ func newFleet(tb testing.TB, o fleetOptions) *fleet {
 		w = io.Discard
 	}
 	log := audit.NewLogger(w)
+	f.wire = &ledgerWire{}
+	f.ledger = firestoretest.Shared(tb).Store(tb, f.wire.options()...)
 	f.r = &remediate.Remediator{
 		Policy: eng, Config: cfg,
 		Observer: runClient, Applier: runClient, Metrics: monClient,
-		Audit: f.audit, Notify: f.notify, Log: log, Now: time.Now,
+		Audit: f.audit, Notify: f.notify, Log: log, Now: time.Now, Ledger: f.ledger,
 	}
 	f.handler = &function.Handler{
 		Remediator: f.r, Log: log, MaxEventAge: cfg.Defaults.MaxEventAge.Duration,
@@ -203,6 +209,11 @@ func (f *fleet) name(svc string) string {
 	return "projects/" + project + "/locations/europe-west1/services/" + svc
 }
 
+// target is the short service name svc as a target.
+func (f *fleet) target(svc string) snapshot.Target {
+	return snapshot.Target{Project: project, Location: "europe-west1", Service: svc}
+}
+
 // pushBody is the Pub/Sub push body that carries incident on svc as message msgID, published now.
 func (f *fleet) pushBody(svc, incident, msgID string) []byte {
 	data := strings.ReplaceAll(f.incident[svc], scenarioInc, incident)
@@ -240,9 +251,10 @@ func acked(status int) bool { return status >= 200 && status < 300 }
 // service is the fake's stored service.
 func (f *fleet) service(svc string) *runpb.Service { return f.run.Service(f.name(svc)) }
 
-// state decodes runmedic's state annotation on svc.
+// state is runmedic's memory of svc, as the ledger holds it.
 func (f *fleet) state(svc string) (state.State, error) {
-	return state.Decode(f.service(svc).GetAnnotations()[state.Annotation])
+	e, err := f.ledger.Load(context.Background(), f.target(svc), "", time.Now())
+	return e.State, err
 }
 
 // memory is the serving container's memory limit on svc.

@@ -304,8 +304,8 @@ func TestNotAllowlisted(t *testing.T) {
 	}
 }
 
-// checkOneAction asserts that runmedic's record on the fake service, the state annotation it
-// writes with every change, holds exactly one action: action, for the scenario's incident.
+// checkOneAction asserts that runmedic's record of the service in the ledger holds exactly one
+// action: action, for the scenario's incident.
 func (w *world) checkOneAction(t *testing.T, action string) {
 	t.Helper()
 	// The record of a run is written with its change and completed right after its audit event
@@ -313,9 +313,9 @@ func (w *world) checkOneAction(t *testing.T, action string) {
 	var got []snapshot.Action
 	deadline := time.Now().Add(deliveryWait)
 	for {
-		st, err := state.Decode(w.run.Service(w.service()).GetAnnotations()[state.Annotation])
+		st, err := w.state()
 		if err != nil {
-			t.Fatalf("state annotation: %v", err)
+			t.Fatalf("ledger: %v", err)
 		}
 		got = st.History()
 		if len(got) == 1 || time.Now().After(deadline) {

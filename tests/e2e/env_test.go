@@ -19,12 +19,15 @@ import (
 	"github.com/runmedic/runmedic/internal/cloudrun"
 	"github.com/runmedic/runmedic/internal/cloudruntest"
 	"github.com/runmedic/runmedic/internal/config"
+	"github.com/runmedic/runmedic/internal/firestoretest"
+	"github.com/runmedic/runmedic/internal/ledger"
 	"github.com/runmedic/runmedic/internal/monitoring"
 	"github.com/runmedic/runmedic/internal/monitoringtest"
 	"github.com/runmedic/runmedic/internal/policy"
 	"github.com/runmedic/runmedic/internal/remediate"
 	"github.com/runmedic/runmedic/internal/scenario"
 	"github.com/runmedic/runmedic/internal/snapshot"
+	"github.com/runmedic/runmedic/internal/state"
 	"github.com/runmedic/runmedic/policies"
 )
 
@@ -34,14 +37,16 @@ const deliveryWait = 30 * time.Second
 // world is one test's deployment: fakes seeded from a scenario, its own topics in the shared
 // emulator, and its own handler behind the shared framework server.
 type world struct {
-	t        *testing.T
-	run      *cloudruntest.Server
-	mon      *monitoringtest.Server
-	snap     snapshot.Snapshot // the scenario's snapshot, shifted so that it was captured now
-	shift    time.Duration     // how far the scenario's times were moved
-	incident []byte            // the scenario's notification, shifted the same way
-	route    *route
-	log      *syncBuffer // the function's log lines
+	t             *testing.T
+	run           *cloudruntest.Server
+	mon           *monitoringtest.Server
+	snap          snapshot.Snapshot // the scenario's snapshot, shifted so that it was captured now
+	shift         time.Duration     // how far the scenario's times were moved
+	incident      []byte            // the scenario's notification, shifted the same way
+	route         *route
+	log           *syncBuffer   // the function's log lines
+	ledger        *ledger.Store // runmedic's memory, in a Firestore emulator project of the test's own
+	ledgerProject string
 
 	alertTopic, auditSub string
 }
@@ -119,11 +124,13 @@ func newWorld(t *testing.T, name string) *world {
 	t.Cleanup(func() { notifyPub.Close() })
 
 	log := audit.NewLogger(w.log)
+	w.ledgerProject = firestoretest.Project(t)
+	w.ledger = firestoretest.Shared(t).StoreIn(t, w.ledgerProject)
 	w.route = &route{handler: &function.Handler{
 		Remediator: &remediate.Remediator{
 			Policy: eng, Config: cfg,
 			Observer: runClient, Applier: runClient, Metrics: monClient,
-			Audit: auditPub, Notify: notifyPub,
+			Audit: auditPub, Notify: notifyPub, Ledger: w.ledger,
 			Log: log, Now: time.Now,
 		},
 		Log:         log,
@@ -175,6 +182,12 @@ func (w *world) publish(data []byte) string {
 		w.t.Fatal(err)
 	}
 	return id
+}
+
+// state is runmedic's memory of the scenario's service, as the ledger holds it.
+func (w *world) state() (state.State, error) {
+	e, err := w.ledger.Load(context.Background(), w.snap.Target, "", time.Now())
+	return e.State, err
 }
 
 // service is the fake's stored service of the scenario's target.

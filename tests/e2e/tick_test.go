@@ -53,7 +53,7 @@ func TestVerifyTick(t *testing.T) {
 	if count(evs, audit.Verified) != 1 {
 		t.Fatalf("audit events after the tick = %v, want one verified", outcomes(evs))
 	}
-	st, err := state.Decode(w.run.Service(w.service()).GetAnnotations()[state.Annotation])
+	st, err := w.state()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,8 @@ import (
 
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
+
+	"github.com/runmedic/runmedic/internal/ledger"
 )
 
 // TestCustomRoles pins the permissions of runmedic's custom roles: exactly the Cloud Run calls
@@ -60,6 +62,13 @@ func TestLedgerDatabase(t *testing.T) {
 	}
 	if !refersTo(t, db, "name", "var.firestore_database") {
 		t.Error("the database is not named by var.firestore_database")
+	}
+	var collections []string
+	for _, v := range m.vars["ledger_collections"].AsValueSlice() {
+		collections = append(collections, v.AsString())
+	}
+	if !slices.Equal(collections, ledger.Collections) {
+		t.Errorf("ledger_collections default = %q, want the ledger's collections %q", collections, ledger.Collections)
 	}
 	ttl := m.resource(t, "google_firestore_field", "expire_at")
 	if got := m.str(t, ttl, "field"); got != "expire_at" {

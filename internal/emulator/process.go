@@ -1,4 +1,4 @@
-package pubsubtest
+package emulator
 
 import (
 	"context"
@@ -13,8 +13,6 @@ import (
 	"strings"
 	"syscall"
 	"time"
-
-	"cloud.google.com/go/pubsub/v2"
 )
 
 // errPortTaken marks a start that lost its port to another process; Start retries it.
@@ -30,94 +28,90 @@ const watchdog = `read -r _ <&3; kill -9 -"$1"; rm -f "$2"`
 // gcloud runs as the leader of its own process group and the Java server inherits that group.
 // (gcloud itself calls setpgid(0, 0) when it is not a session leader, so the group is gcloud's pid
 // whatever the starter does; Setpgid only makes that true from the first instruction.)
-func launch(ctx context.Context, gcloud, project string) (*Emulator, error) {
+func launch(ctx context.Context, gcloud string, spec Spec) (*Process, error) {
 	port, err := freePort()
 	if err != nil {
-		return nil, fmt.Errorf("pubsub emulator: %w", err)
+		return nil, fmt.Errorf("%s: %w", spec.Name, err)
 	}
 	host := hostPort(port)
 	// The output goes to a file, not a pipe to this process, so that the emulator's life does not
 	// hang on this process reading: only Close or the watchdog end it.
-	log, err := os.CreateTemp("", "pubsub-emulator-*.log")
+	log, err := os.CreateTemp("", spec.Component+"-*.log")
 	if err != nil {
-		return nil, fmt.Errorf("pubsub emulator: %w", err)
+		return nil, fmt.Errorf("%s: %w", spec.Name, err)
 	}
 	defer log.Close() // the child holds its own descriptor
-	cmd := exec.Command(gcloud, "beta", "emulators", "pubsub", "start", "--project="+project, "--host-port="+host)
+	args := append(append([]string{}, spec.Args...), "--host-port="+host)
+	cmd := exec.Command(gcloud, args...)
 	cmd.Env = append(os.Environ(), "CLOUDSDK_CORE_DISABLE_PROMPTS=1")
 	cmd.Stdout, cmd.Stderr = log, log
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		os.Remove(log.Name())
-		return nil, fmt.Errorf("pubsub emulator: run %s: %w", gcloud, err)
+		return nil, fmt.Errorf("%s: run %s: %w", spec.Name, gcloud, err)
 	}
-	e := &Emulator{project: project, host: host, pgid: cmd.Process.Pid, logPath: log.Name(), exited: make(chan struct{})}
+	p := &Process{spec: spec, host: host, pgid: cmd.Process.Pid, logPath: log.Name(), exited: make(chan struct{})}
 	go func() {
-		e.waitErr = cmd.Wait()
-		close(e.exited)
+		p.waitErr = cmd.Wait()
+		close(p.exited)
 	}()
-	if err := e.startWatchdog(); err != nil {
-		stopGroup(e.pgid, e.exited)
-		os.Remove(e.logPath)
+	if err := p.startWatchdog(); err != nil {
+		stopGroup(p.pgid, p.exited)
+		os.Remove(p.logPath)
 		return nil, err
 	}
-	if err := e.waitReady(ctx); err != nil {
-		e.Close()
+	if err := p.waitReady(ctx); err != nil {
+		p.Close()
 		return nil, err
 	}
-	e.client, err = pubsub.NewClient(context.Background(), project, e.ClientOptions()...)
-	if err != nil {
-		e.Close()
-		return nil, fmt.Errorf("pubsub emulator: client for %s: %w", host, err)
-	}
-	return e, nil
+	return p, nil
 }
 
 // startWatchdog starts the shell that kills the emulator's group once this process lets go of
 // the pipe. It runs in a group of its own so that a terminal's Ctrl-C, which kills the test
 // binary, does not kill the watchdog before it has done its job.
-func (e *Emulator) startWatchdog() error {
+func (p *Process) startWatchdog() error {
 	r, w, err := os.Pipe()
 	if err != nil {
-		return fmt.Errorf("pubsub emulator: watchdog pipe: %w", err)
+		return fmt.Errorf("%s: watchdog pipe: %w", p.spec.Name, err)
 	}
 	defer r.Close() // after Start only the watchdog holds the read end
-	cmd := exec.Command("/bin/sh", "-c", watchdog, "pubsub-emulator-watchdog", strconv.Itoa(e.pgid), e.logPath)
+	cmd := exec.Command("/bin/sh", "-c", watchdog, p.spec.Component+"-watchdog", strconv.Itoa(p.pgid), p.logPath)
 	cmd.ExtraFiles = []*os.File{r}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		w.Close()
-		return fmt.Errorf("pubsub emulator: start watchdog: %w", err)
+		return fmt.Errorf("%s: start watchdog: %w", p.spec.Name, err)
 	}
-	e.leash = w
-	e.watchdogDone = make(chan struct{})
+	p.leash = w
+	p.watchdogDone = make(chan struct{})
 	go func() {
 		cmd.Wait() // it exits by design, killed or after killing; its status says nothing
-		close(e.watchdogDone)
+		close(p.watchdogDone)
 	}()
 	return nil
 }
 
 // waitReady polls the port until it accepts a connection, the emulator exits, or ctx ends.
-func (e *Emulator) waitReady(ctx context.Context) error {
+func (p *Process) waitReady(ctx context.Context) error {
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		conn, err := net.DialTimeout("tcp", e.host, 250*time.Millisecond)
+		conn, err := net.DialTimeout("tcp", p.host, 250*time.Millisecond)
 		if err == nil {
 			conn.Close()
 			return nil
 		}
 		select {
-		case <-e.exited:
-			out := e.Output()
-			err := fmt.Errorf("pubsub emulator: exited before answering on %s (%v); output:\n%s", e.host, e.waitErr, out)
+		case <-p.exited:
+			out := p.Output()
+			err := fmt.Errorf("%s: exited before answering on %s (%v); output:\n%s", p.spec.Name, p.host, p.waitErr, out)
 			if portTaken(out) {
 				return fmt.Errorf("%w: %w", errPortTaken, err)
 			}
 			return err
 		case <-ctx.Done():
-			return fmt.Errorf("pubsub emulator: not answering on %s: %w; output:\n%s", e.host, ctx.Err(), e.Output())
+			return fmt.Errorf("%s: not answering on %s: %w; output:\n%s", p.spec.Name, p.host, ctx.Err(), p.Output())
 		case <-tick.C:
 		}
 	}
@@ -129,31 +123,31 @@ func stopGroup(pgid int, exited <-chan struct{}) error {
 	if err := syscall.Kill(-pgid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
 		return fmt.Errorf("kill process group %d: %w", pgid, err)
 	}
-	deadline := time.After(stopTimeout)
+	deadline := time.After(StopTimeout)
 	select {
 	case <-exited:
 	case <-deadline:
-		return fmt.Errorf("process group %d: gcloud still running %s after SIGKILL", pgid, stopTimeout)
+		return fmt.Errorf("process group %d: gcloud still running %s after SIGKILL", pgid, StopTimeout)
 	}
 	for {
-		live := liveMembers(pgid)
+		live := LiveMembers(pgid)
 		if len(live) == 0 {
 			return nil
 		}
 		select {
 		case <-deadline:
-			return fmt.Errorf("process group %d: pids %v still running %s after SIGKILL", pgid, live, stopTimeout)
+			return fmt.Errorf("process group %d: pids %v still running %s after SIGKILL", pgid, live, StopTimeout)
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
 }
 
-// liveMembers lists the pids in group pgid that still have a running thread. A zombie whose
+// LiveMembers lists the pids in group pgid that still have a running thread. A zombie whose
 // threads have all exited holds no port and is reaped by its parent (init), so it counts as gone;
 // but a multithreaded process (Java) shows its leader as a zombie while other threads are still
 // tearing down and holding its sockets, so every thread is checked. Without /proc it falls back
 // to kill(-pgid, 0), which counts zombies as alive.
-func liveMembers(pgid int) []int {
+func LiveMembers(pgid int) []int {
 	entries, err := os.ReadDir("/proc")
 	if err != nil {
 		if syscall.Kill(-pgid, 0) == nil {
@@ -167,15 +161,15 @@ func liveMembers(pgid int) []int {
 		if err != nil {
 			continue
 		}
-		if _, group, ok := procStat(filepath.Join("/proc", ent.Name())); ok && group == pgid && running(pid) {
+		if _, group, ok := procStat(filepath.Join("/proc", ent.Name())); ok && group == pgid && Running(pid) {
 			pids = append(pids, pid)
 		}
 	}
 	return pids
 }
 
-// running reports whether any thread of pid is neither a zombie nor dead.
-func running(pid int) bool {
+// Running reports whether any thread of pid is neither a zombie nor dead.
+func Running(pid int) bool {
 	dir := filepath.Join("/proc", strconv.Itoa(pid), "task")
 	tasks, err := os.ReadDir(dir)
 	if err != nil {
@@ -190,6 +184,8 @@ func running(pid int) bool {
 	return false
 }
 
+// procStat reads the state and process group from dir/stat (dir is /proc/PID or a task of it). The command name may
+// hold spaces and parentheses, so fields are counted from the last ')'.
 // procStat reads the state and process group from dir/stat (dir is /proc/PID or a task of it). The command name may
 // hold spaces and parentheses, so fields are counted from the last ')'.
 func procStat(dir string) (state string, pgid int, ok bool) {
@@ -218,8 +214,8 @@ func procStat(dir string) (state string, pgid int, ok bool) {
 const outputTail = 8 << 10
 
 // Output is the last few kilobytes the emulator wrote to stdout and stderr; empty after Close.
-func (e *Emulator) Output() string {
-	f, err := os.Open(e.logPath)
+func (p *Process) Output() string {
+	f, err := os.Open(p.logPath)
 	if err != nil {
 		return ""
 	}
