@@ -40,9 +40,13 @@ func liveFakes(t *testing.T, name string) (*cloudruntest.Server, snapshot.Snapsh
 	mon.SeedFromSnapshot(snap)
 	lg := loggingtest.New(t)
 	lg.SeedFromSnapshot(snap)
-	return run, snap, map[string]string{"RUNMEDIC_RUN_ENDPOINT": run.Addr(), "RUNMEDIC_MONITORING_ENDPOINT": mon.Addr(),
-		"RUNMEDIC_LOGGING_ENDPOINT": lg.Addr(),
-		ledger.EnvEmulator: firestoretest.Shared(t).Host(), ledger.EnvProject: firestoretest.Project(t)}
+	return run, snap, map[string]string{
+		"RUNMEDIC_RUN_ENDPOINT":        run.Addr(),
+		"RUNMEDIC_MONITORING_ENDPOINT": mon.Addr(),
+		"RUNMEDIC_LOGGING_ENDPOINT":    lg.Addr(),
+		ledger.EnvEmulator:             firestoretest.Shared(t).Host(),
+		ledger.EnvProject:              firestoretest.Project(t),
+	}
 }
 
 // ledgerState is runmedic's memory of target in the ledger vars point at.
