@@ -142,6 +142,7 @@ func floatNumber(f float64, bits int) (ast.Value, error) {
 // field is one struct field as encoding/json sees it.
 type field struct {
 	name      string
+	key       *ast.Term // name as OPA's term, built once: terms in an input are never changed
 	index     []int
 	omitEmpty bool
 }
@@ -201,6 +202,7 @@ func fieldsOf(t reflect.Type) []field {
 	var out []field
 	for _, f := range all {
 		if len(f.index) == depth[f.name] && count[f.name] == 1 {
+			f.key = ast.StringTerm(f.name)
 			out = append(out, f)
 		}
 	}
@@ -223,7 +225,7 @@ func structValue(v reflect.Value) (ast.Value, error) {
 		if err != nil {
 			return nil, err
 		}
-		terms = append(terms, [2]*ast.Term{ast.StringTerm(f.name), ast.NewTerm(ev)})
+		terms = append(terms, [2]*ast.Term{f.key, ast.NewTerm(ev)})
 	}
 	return ast.NewObject(terms...), nil
 }
