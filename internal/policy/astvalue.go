@@ -31,6 +31,12 @@ func astValue(v reflect.Value) (ast.Value, error) {
 		}
 		return ast.String(tm.Format(time.RFC3339Nano)), nil
 	}
+	if t == roundedNumberType { // OPA's own text, a number by construction
+		if v.String() == "" {
+			return ast.NullValue, nil
+		}
+		return ast.Number(v.String()), nil
+	}
 	if t.Kind() != reflect.Pointer && t.Kind() != reflect.Interface {
 		if t.Implements(marshalerType) || t.Implements(textType) {
 			return marshaled(v)
@@ -100,7 +106,10 @@ func astValue(v reflect.Value) (ast.Value, error) {
 	return nil, fmt.Errorf("policy input: a %s cannot be encoded as JSON", t)
 }
 
-var numberType = reflect.TypeFor[json.Number]()
+var (
+	numberType        = reflect.TypeFor[json.Number]()
+	roundedNumberType = reflect.TypeFor[Number]()
+)
 
 // marshaled is v through its own JSON encoding: the rare values (time.Time among them) whose
 // encoding is theirs to choose.

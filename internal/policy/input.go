@@ -12,9 +12,9 @@ import (
 )
 
 // Value converts in to the OPA value policies see as input: the JSON encoding of in (built
-// directly from the structs, not through JSON text: astValue), with the
-// metric series (three series of 180 points, most of a snapshot) converted only if a policy
-// reads them. Converting them up front costs more than evaluating the policy
+// directly from the structs, not through JSON text: astValue), with Rounded filled in when nil
+// and the metric series (three series of 180 points, most of a snapshot) converted only if a
+// policy reads them. Converting them up front costs more than evaluating the policy
 // (BenchmarkInputValue); the bundled policy reads the signals instead. TestValueMatchesJSON
 // holds the result equal to the JSON encoding. The value is for one evaluation at a time: OPA
 // caches the parts it converts inside it.
@@ -23,7 +23,7 @@ func (in Input) Value() (ast.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	rest := in
+	rest := in.WithRounded()
 	rest.Metrics = snapshot.Metrics{}
 	v, err := astValue(reflect.ValueOf(rest))
 	if err != nil {
