@@ -38,11 +38,13 @@ func astValue(v reflect.Value) (ast.Value, error) {
 		return ast.Number(v.String()), nil
 	}
 	if t.Kind() != reflect.Pointer && t.Kind() != reflect.Interface {
-		if t.Implements(marshalerType) || t.Implements(textType) {
+		switch encoderOf(t) {
+		case encodesItself:
 			return marshaled(v)
-		}
-		if v.CanAddr() && (reflect.PointerTo(t).Implements(marshalerType) || reflect.PointerTo(t).Implements(textType)) {
-			return marshaled(v.Addr())
+		case pointerEncodes:
+			if v.CanAddr() {
+				return marshaled(v.Addr())
+			}
 		}
 	}
 	switch t.Kind() {
@@ -50,7 +52,7 @@ func astValue(v reflect.Value) (ast.Value, error) {
 		if v.IsNil() {
 			return ast.NullValue, nil
 		}
-		if t.Kind() == reflect.Pointer && (t.Implements(marshalerType) || t.Implements(textType)) {
+		if t.Kind() == reflect.Pointer && encoderOf(t) == encodesItself {
 			return marshaled(v)
 		}
 		return astValue(v.Elem())
@@ -146,6 +148,34 @@ func floatNumber(f float64, bits int) (ast.Value, error) {
 		}
 	}
 	return ast.Number(b), nil
+}
+
+// encoder is who writes a type's JSON: encoding/json's rules, the type itself (a Marshaler or
+// TextMarshaler), or its pointer.
+type encoder uint8
+
+const (
+	jsonRules encoder = iota
+	encodesItself
+	pointerEncodes
+)
+
+var encoderCache sync.Map // reflect.Type → encoder
+
+// encoderOf is t's encoder, worked out once per type.
+func encoderOf(t reflect.Type) encoder {
+	if e, ok := encoderCache.Load(t); ok {
+		return e.(encoder)
+	}
+	e := jsonRules
+	switch {
+	case t.Implements(marshalerType) || t.Implements(textType):
+		e = encodesItself
+	case t.Kind() != reflect.Pointer && (reflect.PointerTo(t).Implements(marshalerType) || reflect.PointerTo(t).Implements(textType)):
+		e = pointerEncodes
+	}
+	encoderCache.Store(t, e)
+	return e
 }
 
 // field is one struct field as encoding/json sees it.

@@ -104,8 +104,14 @@ var (
 // in the shortest text that reads back to it at the same precision, so the text changes nothing.
 // TestTwoMatchesOPA holds the two equal.
 func twoFast(n ast.Number) ast.Number {
-	if !strings.ContainsRune(string(n), '.') {
+	dot := strings.IndexByte(string(n), '.')
+	if dot < 0 {
 		return n // an integer: x * 100 / 100 in small-integer arithmetic
+	}
+	if len(n)-dot-1 <= 2 {
+		// At most two decimals: x * 100 rounds to the integer k it is written as, and k / 100
+		// reads back as the shortest text of that value, which is n.
+		return n
 	}
 	p := new(big.Float).Mul(builtins.NumberToFloat(n), hundredFloat)
 	var i *big.Int
