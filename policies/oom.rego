@@ -37,9 +37,9 @@ threshold := input.signals.threshold if {
 } else := default_threshold
 
 # "; the alert said 0.1" when the notification's threshold differs from the one that decides.
-alert_threshold_note := sprintf("; the alert said %v", [two(input.incident.threshold)]) if {
+alert_threshold_note := sprintf("; the alert said %v", [shown("incident_threshold", input.incident.threshold)]) if {
 	is_number(input.incident.threshold)
-	two(input.incident.threshold) != two(threshold)
+	shown("incident_threshold", input.incident.threshold) != shown("threshold", threshold)
 } else := ""
 
 # Who hears at once when runmedic acts or gives up: the first row of the escalation table (the
@@ -319,15 +319,15 @@ insufficient_memory if {
 two(x) := round(x * 100) / 100
 
 memory_evidence := sprintf("memory p99 %v (threshold %v%s) for %d minutes, peak %v", [
-	two(input.signals.memory_now),
-	two(threshold),
+	shown("memory_now", input.signals.memory_now),
+	shown("threshold", threshold),
 	alert_threshold_note,
 	input.signals.minutes_above_threshold,
-	two(input.signals.memory_max),
+	shown("memory_max", input.signals.memory_max),
 ])
 
 trend_evidence := sprintf("memory trend %v an hour, rising for %d minutes, %d resets", [
-	two(input.signals.memory_slope_per_hour),
+	shown("memory_slope_per_hour", input.signals.memory_slope_per_hour),
 	input.signals.rising_minutes,
 	input.signals.resets,
 ])
@@ -363,8 +363,8 @@ cause_evidence contains msg if {
 	diagnosis == "regression"
 	not canary
 	msg := sprintf("memory rose from %v before it served to %v now", [
-		two(input.signals.memory_before_serving),
-		two(input.signals.memory_now),
+		shown("memory_before_serving", input.signals.memory_before_serving),
+		shown("memory_now", input.signals.memory_now),
 	])
 }
 
@@ -376,8 +376,8 @@ cause_evidence contains msg if {
 		input.signals.suspect_by,
 		input.signals.suspect_percent,
 		input.signals.suspect_revision_age_minutes,
-		two(input.signals.memory_before_suspect),
-		two(input.signals.suspect_memory_now),
+		shown("memory_before_suspect", input.signals.memory_before_suspect),
+		shown("suspect_memory_now", input.signals.suspect_memory_now),
 	])
 }
 
@@ -410,7 +410,7 @@ cause_evidence contains msg if {
 	has_growth_signals
 	msg := sprintf("memory has grown for %d minutes at %v an hour (growth_minutes, growth_per_hour) through %d restarts (resets); %d minutes to the limit at that rate (minutes_to_limit)", [
 		input.signals.growth_minutes,
-		two(input.signals.growth_per_hour),
+		shown("growth_per_hour", input.signals.growth_per_hour),
 		input.signals.resets,
 		input.signals.minutes_to_limit,
 	])
@@ -473,7 +473,7 @@ cause_evidence contains msg if {
 	diagnosis == "insufficient_memory"
 	input.signals.memory_max >= oom_level
 	input.signals.resets > 0
-	msg := sprintf("out of memory under load: peak %v, %d resets", [two(input.signals.memory_max), input.signals.resets])
+	msg := sprintf("out of memory under load: peak %v, %d resets", [shown("memory_max", input.signals.memory_max), input.signals.resets])
 }
 
 cause_evidence contains msg if {
@@ -642,3 +642,9 @@ unknown_decision := {
 	"evidence": evidence,
 	"params": {"notify": notify},
 }
+
+# x as people read it, two(x): runmedic's input carries the number already rounded by this very
+# arithmetic in input.rounded[name]; an input without it (a hand-written test) is rounded here.
+shown(name, x) := input.rounded[name] if {
+	is_number(input.rounded[name])
+} else := two(x)

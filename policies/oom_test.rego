@@ -318,6 +318,11 @@ test_integer_values_print_as_integers if {
 	startswith(d.evidence[0], "memory p99 1 (threshold 0.85)")
 }
 
+test_evidence_prints_the_numbers_runmedic_rounded if {
+	doc := object.union(base, {"rounded": {"memory_now": 0.5, "threshold": 0.75, "incident_threshold": 0.75, "memory_max": 0.25}})
+	startswith(decide(doc).evidence[0], "memory p99 0.5 (threshold 0.75) for 34 minutes, peak 0.25")
+}
+
 test_deny_when_the_alert_asks_for_manual_remediation if {
 	refusals(object.union(base, {"incident": {"labels": {"remediation": "manual"}}})) == {"alert policy label remediation=manual: runmedic only plans"}
 }

@@ -31,12 +31,20 @@ func astValue(v reflect.Value) (ast.Value, error) {
 		}
 		return ast.String(tm.Format(time.RFC3339Nano)), nil
 	}
-	if t.Kind() != reflect.Pointer && t.Kind() != reflect.Interface {
-		if t.Implements(marshalerType) || t.Implements(textType) {
-			return marshaled(v)
+	if t == roundedNumberType { // OPA's own text, a number by construction
+		if v.String() == "" {
+			return ast.NullValue, nil
 		}
-		if v.CanAddr() && (reflect.PointerTo(t).Implements(marshalerType) || reflect.PointerTo(t).Implements(textType)) {
-			return marshaled(v.Addr())
+		return ast.Number(v.String()), nil
+	}
+	if t.Kind() != reflect.Pointer && t.Kind() != reflect.Interface {
+		switch encoderOf(t) {
+		case encodesItself:
+			return marshaled(v)
+		case pointerEncodes:
+			if v.CanAddr() {
+				return marshaled(v.Addr())
+			}
 		}
 	}
 	switch t.Kind() {
@@ -44,7 +52,7 @@ func astValue(v reflect.Value) (ast.Value, error) {
 		if v.IsNil() {
 			return ast.NullValue, nil
 		}
-		if t.Kind() == reflect.Pointer && (t.Implements(marshalerType) || t.Implements(textType)) {
+		if t.Kind() == reflect.Pointer && encoderOf(t) == encodesItself {
 			return marshaled(v)
 		}
 		return astValue(v.Elem())
@@ -100,7 +108,10 @@ func astValue(v reflect.Value) (ast.Value, error) {
 	return nil, fmt.Errorf("policy input: a %s cannot be encoded as JSON", t)
 }
 
-var numberType = reflect.TypeFor[json.Number]()
+var (
+	numberType        = reflect.TypeFor[json.Number]()
+	roundedNumberType = reflect.TypeFor[Number]()
+)
 
 // marshaled is v through its own JSON encoding: the rare values (time.Time among them) whose
 // encoding is theirs to choose.
@@ -139,9 +150,38 @@ func floatNumber(f float64, bits int) (ast.Value, error) {
 	return ast.Number(b), nil
 }
 
+// encoder is who writes a type's JSON: encoding/json's rules, the type itself (a Marshaler or
+// TextMarshaler), or its pointer.
+type encoder uint8
+
+const (
+	jsonRules encoder = iota
+	encodesItself
+	pointerEncodes
+)
+
+var encoderCache sync.Map // reflect.Type → encoder
+
+// encoderOf is t's encoder, worked out once per type.
+func encoderOf(t reflect.Type) encoder {
+	if e, ok := encoderCache.Load(t); ok {
+		return e.(encoder)
+	}
+	e := jsonRules
+	switch {
+	case t.Implements(marshalerType) || t.Implements(textType):
+		e = encodesItself
+	case t.Kind() != reflect.Pointer && (reflect.PointerTo(t).Implements(marshalerType) || reflect.PointerTo(t).Implements(textType)):
+		e = pointerEncodes
+	}
+	encoderCache.Store(t, e)
+	return e
+}
+
 // field is one struct field as encoding/json sees it.
 type field struct {
 	name      string
+	key       *ast.Term // name as OPA's term, built once: terms in an input are never changed
 	index     []int
 	omitEmpty bool
 }
@@ -201,6 +241,7 @@ func fieldsOf(t reflect.Type) []field {
 	var out []field
 	for _, f := range all {
 		if len(f.index) == depth[f.name] && count[f.name] == 1 {
+			f.key = ast.StringTerm(f.name)
 			out = append(out, f)
 		}
 	}
@@ -223,7 +264,7 @@ func structValue(v reflect.Value) (ast.Value, error) {
 		if err != nil {
 			return nil, err
 		}
-		terms = append(terms, [2]*ast.Term{ast.StringTerm(f.name), ast.NewTerm(ev)})
+		terms = append(terms, [2]*ast.Term{f.key, ast.NewTerm(ev)})
 	}
 	return ast.NewObject(terms...), nil
 }

@@ -30,6 +30,9 @@ const DefaultPackage = "runmedic.oom"
 type Input struct {
 	snapshot.Snapshot
 	Signals signals.Signals `json:"signals"`
+	// Rounded is the evidence's numbers rounded as the policy rounds them. Value fills it when
+	// nil; without it (an input encoded elsewhere) the policy rounds them itself.
+	Rounded *Rounded `json:"rounded,omitempty"`
 }
 
 // Engine holds the compiled policies. It is built once (cold start) and is safe for concurrent

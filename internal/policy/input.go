@@ -12,9 +12,9 @@ import (
 )
 
 // Value converts in to the OPA value policies see as input: the JSON encoding of in (built
-// directly from the structs, not through JSON text: astValue), with the
-// metric series (three series of 180 points, most of a snapshot) converted only if a policy
-// reads them. Converting them up front costs more than evaluating the policy
+// directly from the structs, not through JSON text: astValue), with Rounded filled in when nil
+// and the metric series (three series of 180 points, most of a snapshot) converted only if a
+// policy reads them. Converting them up front costs more than evaluating the policy
 // (BenchmarkInputValue); the bundled policy reads the signals instead. TestValueMatchesJSON
 // holds the result equal to the JSON encoding. The value is for one evaluation at a time: OPA
 // caches the parts it converts inside it.
@@ -23,7 +23,7 @@ func (in Input) Value() (ast.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	rest := in
+	rest := in.WithRounded()
 	rest.Metrics = snapshot.Metrics{}
 	v, err := astValue(reflect.ValueOf(rest))
 	if err != nil {
@@ -80,11 +80,21 @@ func seriesOf(m snapshot.Metrics) (map[string]any, error) {
 	return out, nil
 }
 
+// safeFrom and safeTo are the Unix seconds of 0000-01-02 and 9999-12-31 UTC: a time strictly
+// between them is in years 0..9999 in every time zone (offsets are under a day).
+const (
+	safeFrom = -62167132800
+	safeTo   = 253402214400
+)
+
 // checkPoints holds a series to what JSON can encode, naming the first point that it cannot.
 func checkPoints(name string, points []snapshot.Point) error {
 	for j, p := range points {
 		if math.IsNaN(p.Value) || math.IsInf(p.Value, 0) {
 			return fmt.Errorf("policy input: metrics.%s[%d]: value %v is not a JSON number", name, j, p.Value)
+		}
+		if u := p.At.Unix(); u > safeFrom && u < safeTo {
+			continue // years 0..9999 in any zone: Year, which costs more, need not be asked
 		}
 		if y := p.At.Year(); y < 0 || y > 9999 {
 			return fmt.Errorf("policy input: metrics.%s[%d]: year %d outside 0..9999", name, j, y)

@@ -40,7 +40,7 @@ func TestValueMatchesJSON(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			in := input(tt.mutate)
-			raw, err := json.Marshal(in)
+			raw, err := json.Marshal(in.WithRounded())
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -48,6 +48,9 @@ func schemaOf(t reflect.Type) map[string]any {
 	if t == timeType {
 		return map[string]any{"type": "string", "format": "date-time"}
 	}
+	if t == roundedNumberType {
+		return map[string]any{"type": "number"}
+	}
 	if t.Implements(marshalerType) || t.Implements(textType) {
 		return map[string]any{} // encodes itself: any value
 	}

@@ -46,7 +46,7 @@ func run(dir, out string) error {
 	if err != nil {
 		return err
 	}
-	if err := write(filepath.Join(out, "input.json"), policy.Input{Snapshot: snap, Signals: sig}); err != nil {
+	if err := write(filepath.Join(out, "input.json"), policy.Input{Snapshot: snap, Signals: sig}.WithRounded()); err != nil {
 		return err
 	}
 	return write(filepath.Join(out, "data.json"), map[string]any{"runmedic": map[string]any{"config": cfg}})
