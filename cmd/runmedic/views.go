@@ -15,6 +15,7 @@ import (
 	"github.com/runmedic/runmedic/internal/clients"
 	"github.com/runmedic/runmedic/internal/config"
 	"github.com/runmedic/runmedic/internal/fleet"
+	"github.com/runmedic/runmedic/internal/ledger"
 	"github.com/runmedic/runmedic/internal/report"
 	"github.com/runmedic/runmedic/internal/snapshot"
 	"github.com/runmedic/runmedic/internal/status"
@@ -215,8 +216,21 @@ func viewReader(ctx context.Context, e env, configFile string) (fleet.Reader, fu
 		return fleet.Reader{}, nil, err
 	}
 	r := fleet.Reader{Run: cs.Run, Metrics: cs.Monitoring, Logs: cs.Logs, Records: fleet.Annotation{}, Config: cfg}
+	// With GOOGLE_CLOUD_PROJECT, runmedic's record is read from its ledger, as the function keeps
+	// it (RUNMEDIC_FIRESTORE_DATABASE, FIRESTORE_EMULATOR_HOST); reading it writes nothing.
+	var store *ledger.Store
+	if e.getenv(ledger.EnvProject) != "" {
+		if store, err = clients.Ledger(ctx, e.getenv); err != nil {
+			cs.Close()
+			return fleet.Reader{}, nil, err
+		}
+		r.Records = fleet.Ledger{Store: store}
+	}
 	sn, err := clients.Snoozes(ctx, e.getenv)
 	if err != nil {
+		if store != nil {
+			store.Close()
+		}
 		cs.Close()
 		return fleet.Reader{}, nil, err
 	}
@@ -226,6 +240,9 @@ func viewReader(ctx context.Context, e env, configFile string) (fleet.Reader, fu
 	return r, func() {
 		if sn != nil {
 			sn.Close()
+		}
+		if store != nil {
+			store.Close()
 		}
 		cs.Close()
 	}, nil
