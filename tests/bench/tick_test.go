@@ -6,6 +6,11 @@ import (
 	"testing"
 	"time"
 
+	"cloud.google.com/go/run/apiv2/runpb"
+
+	"github.com/runmedic/runmedic/internal/cloudrun"
+	"github.com/runmedic/runmedic/internal/config"
+	"github.com/runmedic/runmedic/internal/discover"
 	"github.com/runmedic/runmedic/internal/remediate"
 )
 
@@ -21,7 +26,8 @@ const (
 // reports the tick's wall time and what it asked for: GetService calls, Monitoring
 // ListTimeSeries requests and Firestore documents read. "steady" is a process that already knows
 // every idle service's legacy annotation imported; "restart" is a new process's first tick, which
-// also checks one batch of idle services against the ledger.
+// also checks one batch of idle services against the ledger; "discovered" manages the same
+// services through one "*" rule, each opted in with its mode label, found by discovery.
 func BenchmarkTick(b *testing.B) {
 	f := newFleet(b, fleetOptions{services: tickFleet, quiet: true})
 	for i, svc := range f.services[:tickOpen] {
@@ -49,20 +55,22 @@ func BenchmarkTick(b *testing.B) {
 			Audit: r.Audit, Notify: r.Notify, Log: r.Log, Now: r.Now, Ledger: r.Ledger,
 		}
 	}
+	discovered := discoveredFleet(b, f)
 	for _, c := range []struct {
 		name string
 		r    func() *remediate.Remediator
 	}{
 		{"steady", func() *remediate.Remediator { return f.r }},
 		{"restart", fresh},
+		{"discovered", func() *remediate.Remediator { return discovered }},
 	} {
 		b.Run(c.name, func(b *testing.B) {
-			var calls, monitoring, reads int
+			var calls, lists, monitoring, reads int
 			var wall time.Duration
 			for b.Loop() {
 				b.StopTimer()
 				r := c.r()
-				g, m := gets(), len(f.mon.Requests())
+				g, l, m := gets(), f.run.Calls("ListServices"), len(f.mon.Requests())
 				f.wire.cost()
 				b.StartTimer()
 				start := time.Now()
@@ -73,13 +81,50 @@ func BenchmarkTick(b *testing.B) {
 				b.StopTimer()
 				rd, _, _ := f.wire.cost()
 				calls, monitoring, reads = calls+gets()-g, monitoring+len(f.mon.Requests())-m, reads+rd
+				lists += f.run.Calls("ListServices") - l
 				b.StartTimer()
 			}
 			n := float64(b.N)
 			b.ReportMetric(float64(wall.Microseconds())/1000/n, "ms/tick")
 			b.ReportMetric(float64(calls)/n, "GetService/tick")
+			b.ReportMetric(float64(lists)/n, "ListServices/tick")
 			b.ReportMetric(float64(monitoring)/n, "ListTimeSeries/tick")
 			b.ReportMetric(float64(reads)/n, "firestore-reads/tick")
 		})
 	}
+}
+
+// discoveredFleet is a process managing f's services through one "*" rule instead of the
+// allowlist: each service is labelled to opt in, and discovery lists them. It is warmed up
+// until it knows every service checked.
+func discoveredFleet(b *testing.B, f *fleet) *remediate.Remediator {
+	b.Helper()
+	for _, svc := range f.services {
+		if err := f.run.Modify(f.name(svc), func(s *runpb.Service) {
+			if s.Labels == nil {
+				s.Labels = map[string]string{}
+			}
+			s.Labels[config.ModeLabel] = config.ModeEnforce
+		}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	cfg := f.r.Config
+	t := f.target(f.services[0])
+	cfg.Services = []config.ServiceRule{{Project: t.Project, Location: t.Location, Service: config.AnyService}}
+	run := f.r.Observer.(*cloudrun.Client)
+	r := &remediate.Remediator{
+		Policy: f.r.Policy, Config: cfg, Observer: run, Applier: run, Metrics: f.r.Metrics,
+		Audit: f.r.Audit, Notify: f.r.Notify, Log: f.r.Log, Now: f.r.Now, Ledger: f.r.Ledger,
+		Fleet: &discover.Discoverer{Config: cfg, Lister: run},
+	}
+	if members, err := r.Fleet.Services(context.Background(), time.Now()); err != nil || len(members) != tickFleet {
+		b.Fatalf("discovery found %d services (%v), want %d", len(members), err, tickFleet)
+	}
+	for range tickFleet/remediate.ImportBatch + 1 {
+		if _, err := r.Tick(context.Background()); err != nil {
+			b.Fatalf("warm-up tick: %v", err)
+		}
+	}
+	return r
 }
