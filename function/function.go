@@ -18,6 +18,7 @@ import (
 	"github.com/runmedic/runmedic/internal/audit"
 	"github.com/runmedic/runmedic/internal/clients"
 	"github.com/runmedic/runmedic/internal/config"
+	"github.com/runmedic/runmedic/internal/discover"
 	"github.com/runmedic/runmedic/internal/gctune"
 	"github.com/runmedic/runmedic/internal/policy"
 	"github.com/runmedic/runmedic/internal/remediate"
@@ -108,6 +109,7 @@ func newHandler(ctx context.Context, getenv func(string) string) (*Handler, erro
 		Policy: eng, Config: cfg,
 		Observer: cs.Run, Applier: cs.Run, Metrics: cs.Monitoring, Logs: cs.Logs,
 		Ledger: store, Rollouts: cs.Run, Log: log, Now: time.Now,
+		Fleet: &discover.Discoverer{Config: cfg, Lister: cs.Run}, // the services "*" rules admit
 	}
 	// A nil *audit.Publisher must stay a nil interface, or the remediator would call it.
 	if cs.Audit != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/runmedic/runmedic/internal/clients"
 	"github.com/runmedic/runmedic/internal/config"
 	"github.com/runmedic/runmedic/internal/fleet"
+	"github.com/runmedic/runmedic/internal/ledger"
 	"github.com/runmedic/runmedic/internal/report"
 	"github.com/runmedic/runmedic/internal/snapshot"
 	"github.com/runmedic/runmedic/internal/status"
@@ -62,11 +63,14 @@ func runStatus(ctx context.Context, e env, args []string) int {
 		return fail(e, err)
 	}
 	defer done()
-	targets := fleet.Targets(r.Config, projects)
+	now := time.Now().UTC()
+	targets, err := r.Managed(ctx, projects, now)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "warning: %v\n", err) // the services listed before are shown
+	}
 	if len(targets) == 0 {
 		return fail(e, fmt.Errorf("no managed service%s in the config's services list", inProjects(projects)))
 	}
-	now := time.Now().UTC()
 	rows := status.Collect(ctx, targets, parallel, func(ctx context.Context, t snapshot.Target) (status.Row, error) {
 		return r.Row(ctx, t, now)
 	})
@@ -168,7 +172,7 @@ func incidentTarget(ctx context.Context, r fleet.Reader, service, id string, eve
 		}
 		return snapshot.Target{Project: p[1], Location: p[3], Service: p[5]}, nil
 	}
-	targets := fleet.Targets(r.Config, nil)
+	targets, _ := r.Managed(ctx, nil, time.Now().UTC()) // a location that cannot be listed hides only its services
 	for _, ev := range events {
 		for _, t := range targets {
 			if ev.Incident == id && ev.Target == t.Name() {
@@ -214,9 +218,22 @@ func viewReader(ctx context.Context, e env, configFile string) (fleet.Reader, fu
 	if err != nil {
 		return fleet.Reader{}, nil, err
 	}
-	r := fleet.Reader{Run: cs.Run, Metrics: cs.Monitoring, Logs: cs.Logs, Records: fleet.Annotation{}, Config: cfg}
+	r := fleet.Reader{Run: cs.Run, Metrics: cs.Monitoring, Logs: cs.Logs, Records: fleet.Annotation{}, Config: cfg, Lister: cs.Run}
+	// With GOOGLE_CLOUD_PROJECT, runmedic's record is read from its ledger, as the function keeps
+	// it (RUNMEDIC_FIRESTORE_DATABASE, FIRESTORE_EMULATOR_HOST); reading it writes nothing.
+	var store *ledger.Store
+	if e.getenv(ledger.EnvProject) != "" {
+		if store, err = clients.Ledger(ctx, e.getenv); err != nil {
+			cs.Close()
+			return fleet.Reader{}, nil, err
+		}
+		r.Records = fleet.Ledger{Store: store}
+	}
 	sn, err := clients.Snoozes(ctx, e.getenv)
 	if err != nil {
+		if store != nil {
+			store.Close()
+		}
 		cs.Close()
 		return fleet.Reader{}, nil, err
 	}
@@ -226,6 +243,9 @@ func viewReader(ctx context.Context, e env, configFile string) (fleet.Reader, fu
 	return r, func() {
 		if sn != nil {
 			sn.Close()
+		}
+		if store != nil {
+			store.Close()
 		}
 		cs.Close()
 	}, nil

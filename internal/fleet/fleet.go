@@ -10,6 +10,7 @@ import (
 
 	"github.com/runmedic/runmedic/internal/cloudrun"
 	"github.com/runmedic/runmedic/internal/config"
+	"github.com/runmedic/runmedic/internal/discover"
 	"github.com/runmedic/runmedic/internal/freeze"
 	"github.com/runmedic/runmedic/internal/report"
 	"github.com/runmedic/runmedic/internal/snapshot"
@@ -46,15 +47,19 @@ type Reader struct {
 	Logs    Logs
 	Records Records
 	Config  config.Config
+	// Lister lists the services of the config's "*" rules (cloudrun.Client); nil shows only the
+	// services the config names.
+	Lister discover.Lister
 	// Snoozes lists the Monitoring snoozes of a project active at now (snooze.Reader.Active).
 	Snoozes func(ctx context.Context, project string, now time.Time) ([]freeze.Snooze, error)
 }
 
-// Targets are the managed services of the config, in the given projects when any are named.
+// Targets are the services the config names, in the given projects when any are named. A "*"
+// rule names none: Reader.Managed lists the services it admits.
 func Targets(c config.Config, projects []string) []snapshot.Target {
 	var out []snapshot.Target
 	for _, r := range c.Services {
-		if len(projects) > 0 && !contains(projects, r.Project) {
+		if r.Service == config.AnyService || len(projects) > 0 && !contains(projects, r.Project) {
 			continue
 		}
 		out = append(out, snapshot.Target{Project: r.Project, Location: r.Location, Service: r.Service})

@@ -1,8 +1,10 @@
 package fleet
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -69,6 +71,11 @@ func (Annotation) Record(_ context.Context, target snapshot.Target, live cloudru
 	if err != nil {
 		return Record{}, fmt.Errorf("runmedic's record on %s: %w", target.Name(), err)
 	}
+	return fromState(st), nil
+}
+
+// fromState is the Record of runmedic's state of one service.
+func fromState(st state.State) Record {
 	rec := Record{Actions: st.History()}
 	if p := st.Pending; p != nil {
 		rec.Pending = &Pending{Incident: p.Incident, Action: p.Action, AppliedAt: p.AppliedAt, VerifyAt: p.VerifyAt,
@@ -83,11 +90,17 @@ func (Annotation) Record(_ context.Context, target snapshot.Target, live cloudru
 	for _, e := range st.Escalations {
 		rec.Sent = append(rec.Sent, Sent{Incident: e.Incident, At: e.At, To: e.To, Sink: "topic", Step: "page@" + after(e.Step)})
 	}
-	for _, d := range st.Deliveries {
+	// Deliveries newest first, those of one moment by incident and key, as the ledger lists
+	// them: the same record reads the same from either place.
+	ds := slices.Clone(st.Deliveries)
+	slices.SortStableFunc(ds, func(a, b state.Delivery) int {
+		return cmp.Or(b.At.Compare(a.At), strings.Compare(a.Incident+a.Key, b.Incident+b.Key))
+	})
+	for _, d := range ds {
 		step, to, sink := splitKey(d.Key)
 		rec.Sent = append(rec.Sent, Sent{Incident: d.Incident, At: d.At, To: to, Sink: sink, Step: step, Refused: d.Refused})
 	}
-	return rec, nil
+	return rec
 }
 
 // after is the time part of an escalation StepKey ("lead@5m" → "5m").

@@ -64,10 +64,15 @@ type Remediator struct {
 	// Rollouts, with a Ledger, issues changes without waiting for their rollout: the next run
 	// (a delivery or the tick) reads it. nil waits for it inside the delivery.
 	Rollouts Rollouts
-	Now      func() time.Time
+	// Fleet finds the services a "*" config rule admits; nil manages only the services the
+	// config names.
+	Fleet Fleet
+	Now   func() time.Time
 
 	mu    sync.Mutex
 	locks map[string]chan struct{} // one slot per service: held while a run works on it
+
+	imports imports // the services whose legacy annotation the tick knows to be imported
 }
 
 // maxConflicts bounds re-observe and re-plan rounds when the service changes under us.

@@ -12,37 +12,38 @@ import (
 
 	"github.com/runmedic/runmedic/internal/alert"
 	"github.com/runmedic/runmedic/internal/audit"
-	"github.com/runmedic/runmedic/internal/config"
 	"github.com/runmedic/runmedic/internal/decision"
 	"github.com/runmedic/runmedic/internal/ledger"
 	"github.com/runmedic/runmedic/internal/snapshot"
 	"github.com/runmedic/runmedic/internal/state"
 )
 
-// Tick is the verify tick Cloud Scheduler sends every five minutes. It reconciles every service
-// with open work: with the ledger, the services it lists as open (watched incidents, pending
-// verifications, pins, claims) and the allowlisted ones (whose legacy annotation it imports);
-// without it, the allowlisted ones. Each incident runmedic is watching is handled as if
-// Monitoring had re-notified it, with the labels it arrived with (so pending changes are
-// verified and due escalation steps are sent, once each), and a traffic pin that holds back a
-// newer Ready revision is reported once. A pending change whose incident closed before it was
-// judged is verified once verify_after has passed. Services are visited tickWorkers at a time;
-// errors of one service do not stop the others; they are joined.
+// Tick is the verify tick Cloud Scheduler sends every five minutes. It reconciles the services
+// with open work. With the ledger these are the services it lists as open (watched incidents,
+// pending verifications, pins, rollouts, claims), plus a batch of at most ImportBatch managed
+// services (named by the config or found by Fleet) not yet known to have their legacy annotation
+// imported: the idle rest of the fleet costs a tick nothing. Without the ledger, every managed
+// service is visited, since its annotation is runmedic's only memory. Each incident runmedic is
+// watching is handled as if Monitoring had re-notified it, with the labels it arrived with (so
+// pending changes are verified and due escalation steps are sent, once each), and a traffic pin
+// that holds back a newer Ready revision is reported once. A pending change whose incident closed
+// before it was judged is verified once verify_after has passed. Services are visited
+// tickWorkers at a time; errors of one service do not stop the others; they are joined.
 func (r *Remediator) Tick(ctx context.Context) ([]audit.Event, error) {
-	targets, err := r.openWork(ctx)
+	jobs, err := r.tickWork(ctx, r.Now().UTC())
 	if err != nil {
 		return nil, err
 	}
-	evs := make([][]audit.Event, len(targets))
-	errs := make([][]error, len(targets))
+	evs := make([][]audit.Event, len(jobs))
+	errs := make([][]error, len(jobs))
 	sem := make(chan struct{}, tickWorkers)
 	var wg sync.WaitGroup
-	for i, target := range targets {
+	for i, job := range jobs {
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			evs[i], errs[i] = r.tickService(ctx, target)
+			evs[i], errs[i] = job(ctx)
 		}()
 	}
 	wg.Wait()
@@ -57,8 +58,51 @@ func (r *Remediator) Tick(ctx context.Context) ([]audit.Event, error) {
 // tickWorkers bounds the services one tick reconciles at once.
 const tickWorkers = 4
 
-// openWork lists the services a tick visits, each once, the allowlisted ones first in their order.
-func (r *Remediator) openWork(ctx context.Context) ([]snapshot.Target, error) {
+// tickJob is a tick's work on one service.
+type tickJob func(ctx context.Context) ([]audit.Event, []error)
+
+// tickWork lists a tick's work, one job per service: the open ones first, then the batch
+// checked for a legacy annotation.
+func (r *Remediator) tickWork(ctx context.Context, now time.Time) ([]tickJob, error) {
+	visit := func(t snapshot.Target) tickJob {
+		return func(ctx context.Context) ([]audit.Event, []error) { return r.tickService(ctx, t) }
+	}
+	managed := r.managed(ctx, now)
+	li, ok := r.Ledger.(legacyImports)
+	if r.Ledger == nil || !ok {
+		targets, err := r.openWork(ctx, managed)
+		if err != nil {
+			return nil, err
+		}
+		jobs := make([]tickJob, len(targets))
+		for i, t := range targets {
+			jobs[i] = visit(t)
+		}
+		return jobs, nil
+	}
+	targets, err := r.openWork(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	var jobs []tickJob
+	open := map[snapshot.Target]bool{}
+	for _, t := range targets {
+		open[t] = true
+		jobs = append(jobs, visit(t))
+	}
+	todo, err := r.importBatch(ctx, li, managed, open)
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range todo {
+		jobs = append(jobs, func(ctx context.Context) ([]audit.Event, []error) { return r.importLegacy(ctx, li, t) })
+	}
+	return jobs, nil
+}
+
+// openWork lists the services a tick visits, each once: managed in its order, then the ledger's
+// open ones that the config allows.
+func (r *Remediator) openWork(ctx context.Context, managed []snapshot.Target) ([]snapshot.Target, error) {
 	var targets []snapshot.Target
 	seen := map[snapshot.Target]bool{}
 	add := func(t snapshot.Target) {
@@ -67,11 +111,8 @@ func (r *Remediator) openWork(ctx context.Context) ([]snapshot.Target, error) {
 			targets = append(targets, t)
 		}
 	}
-	for _, svc := range r.Config.Services {
-		if svc.Service == config.AnyService {
-			continue // a pattern, not a service: discovery finds the services it admits
-		}
-		add(snapshot.Target{Project: svc.Project, Location: svc.Location, Service: svc.Service})
+	for _, t := range managed {
+		add(t)
 	}
 	if r.Ledger != nil {
 		open, err := r.Ledger.Open(ctx)
