@@ -46,8 +46,9 @@ const sandboxWait = 60 * time.Second
 const sandboxEntry = "RemediateSandbox"
 
 var (
-	sandboxOnce    sync.Once
-	sandboxHandler atomic.Pointer[function.Handler]
+	sandboxOnce     sync.Once
+	sandboxHandler  atomic.Pointer[function.Handler]
+	sandboxInFlight atomic.Int64 // deliveries the function is handling now
 )
 
 // Topic and subscription ids the sandbox creates in the emulator.
@@ -235,6 +236,11 @@ func sandbox(ctx context.Context, e env, dir string) error {
 		}
 		return fmt.Errorf("no audit event within %s; the function's log above says why", sandboxWait)
 	}
+	// The audit event is published before the delivery records it in the ledger: let the
+	// delivery finish before anything it uses is stopped.
+	for deadline := time.Now().Add(sandboxWait); sandboxInFlight.Load() > 0 && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+	}
 	after := runFake.Service(snap.Target.Name())
 
 	fmt.Fprintln(e.stdout, "== Plan")
@@ -279,6 +285,8 @@ func sandboxPeople(cfg config.Config, rec *sinktest.Recorder) *sink.Router {
 func serveSandbox(ctx context.Context) (string, error) {
 	sandboxOnce.Do(func() {
 		functions.CloudEvent(sandboxEntry, func(ctx context.Context, ev event.Event) error {
+			sandboxInFlight.Add(1)
+			defer sandboxInFlight.Add(-1)
 			h := sandboxHandler.Load()
 			if h == nil {
 				return errors.New("sandbox: no handler")
