@@ -273,7 +273,7 @@ func describe(ev audit.Event, out Outcome, history []snapshot.Action) audit.Even
 	ev.Changes = p.Changes
 	ev.Guard = &p.Guard
 	switch {
-	case len(p.Changes) == 0 && out.Decision.Action == decision.None && alreadyActed(history, p.Incident):
+	case len(p.Changes) == 0 && out.Decision.Action == decision.None && acted(history, p.Incident):
 		ev.Outcome = audit.Duplicate
 	case len(p.Changes) == 0:
 		ev.Outcome = audit.NoChange
@@ -287,15 +287,10 @@ func describe(ev audit.Event, out Outcome, history []snapshot.Action) audit.Even
 	return ev
 }
 
-// alreadyActed reports whether the decision found this incident's step already taken: the
-// history holds a non-failed action for it.
-func alreadyActed(history []snapshot.Action, incident string) bool {
-	for _, a := range history {
-		if a.Incident == incident && (a.Outcome == state.OutcomeApplied || a.Outcome == state.OutcomeVerified) {
-			return true
-		}
-	}
-	return false
+// acted reports whether the decision found this incident already acted on (snapshot.Acted).
+func acted(history []snapshot.Action, incident string) bool {
+	_, ok := snapshot.AlreadyActed(history, incident, "")
+	return ok
 }
 
 // failed publishes a failure event (best effort: the error is what matters) and returns err.

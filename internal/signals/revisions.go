@@ -10,7 +10,6 @@ import (
 // History vocabulary read here (see snapshot.Action).
 const (
 	actionRollback = "rollback"
-	outcomeFailed  = "failed"
 )
 
 // servingRevision is the revision serving the most traffic, by revisions[].traffic_percent (ties
@@ -102,7 +101,7 @@ func previousReady(revs []snapshot.Revision, serving snapshot.Revision, bad map[
 func badRevisions(revs []snapshot.Revision, history []snapshot.Action) map[string]bool {
 	bad := map[string]bool{}
 	for _, h := range history {
-		if h.Outcome == outcomeFailed && h.Revision != "" {
+		if h.Outcome == snapshot.OutcomeFailed && h.Revision != "" {
 			bad[h.Revision] = true
 		}
 		if h.Action != actionRollback {
