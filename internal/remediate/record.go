@@ -74,8 +74,8 @@ func pinnedRevision(changes []snapshot.Change) string {
 		if c.Path != snapshot.PathTraffic {
 			continue
 		}
-		ts, ok := c.After.([]snapshot.TrafficTarget)
-		if ok && len(ts) == 1 && ts[0].Type == snapshot.TrafficRevision && ts[0].Percent == 100 {
+		ts, err := snapshot.TrafficValue(c.After)
+		if err == nil && len(ts) == 1 && ts[0].Type == snapshot.TrafficRevision && ts[0].Percent == 100 {
 			return ts[0].Revision
 		}
 	}

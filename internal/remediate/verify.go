@@ -144,7 +144,7 @@ func revertChanges(snap snapshot.Snapshot, applied []snapshot.Change) []snapshot
 	live := map[string]string{snapshot.PathMemory: snap.Service.Template.Memory, snapshot.PathCPU: snap.Service.Template.CPU}
 	var out []snapshot.Change
 	for _, c := range applied {
-		before, ok := c.Before.(string)
+		before, ok := snapshot.TextValue(c.Before)
 		now, isLive := live[c.Path]
 		if !ok || !isLive || now == before {
 			continue
