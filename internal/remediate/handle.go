@@ -70,16 +70,19 @@ type Run struct {
 // Nothing is changed yet.
 func (r *Remediator) Prepare(ctx context.Context, a alert.Alert) (*Run, error) {
 	now := r.Now().UTC()
+	// observe and remember: the live service, its metrics and logs, and the ledger.
 	snap, st, version, err := r.observe(ctx, a, now)
 	if err != nil {
 		return nil, err
 	}
 	rec := record{before: st, st: st, landed: st, etag: snap.Service.Etag, version: version}
+	// settle the last change: its rollout, read now that it may be done.
 	rolloutFailed := r.readRollout(ctx, a.Target, &rec, now)
 	if rolloutFailed {
 		snap.History = rec.st.History()
 	}
 	rec.landed = rec.st
+	// verify what is due, then decide.
 	out, err := r.decide(ctx, snap, &rec, now)
 	if err != nil {
 		return nil, permanent(err)
