@@ -67,9 +67,9 @@ resource "google_cloudfunctions2_function" "runmedic" {
   }
 
   service_config {
-    # One instance: a single writer per service; the etag is the second line of defence. Once
-    # the Firestore ledger claims each (service, incident, step) in a transaction, this can be
-    # raised for a fleet that outgrows one instance.
+    # One instance by default. The Firestore ledger claims each (service, incident, step) in a
+    # transaction, so this can be raised for a fleet that outgrows one instance: two instances
+    # under one storm still change each service once (tests/e2e TestTwoServeProcessesOneChange).
     min_instance_count               = 0
     max_instance_count               = 1
     max_instance_request_concurrency = var.function_concurrency

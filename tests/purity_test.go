@@ -12,7 +12,7 @@ import (
 // pureCore are the packages that take values and return values (DESIGN: "Rules of the house").
 var pureCore = []string{
 	"alert", "snapshot", "signals", "policy", "plan", "guard", "quantity", "decision", "config", "state",
-	"freeze", "secret",
+	"freeze", "secret", "outcome",
 }
 
 // forbidden reports why an import has no place in the pure core, or "".

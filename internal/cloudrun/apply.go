@@ -14,13 +14,8 @@ import (
 // maxWait bounds the wait for an update's operation when ctx has no deadline of its own.
 const maxWait = 5 * time.Minute
 
-// Result is the outcome of an update that Cloud Run accepted.
-type Result struct {
-	Service   snapshot.Service // the service after the update
-	Revision  string           // the revision the update created; "" when the template was unchanged
-	Ready     bool             // Revision's Ready condition succeeded; true when no revision was created
-	Operation string           // the update's long-running operation
-}
+// Result is the outcome of an update that Cloud Run accepted, in the orchestrator's own terms.
+type Result = snapshot.Update
 
 // Apply applies exactly changes, and sets annotations (runmedic's own: StateAnnotation,
 // ClaimAnnotation) on the service, in one UpdateService call made against etag, the etag the plan was made

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"strconv"
 
 	"cloud.google.com/go/run/apiv2/runpb"
 
@@ -46,7 +45,7 @@ func applyChanges(svc *runpb.Service, changes []snapshot.Change) error {
 			}
 			setLimit("cpu", s)
 		case snapshot.PathMaxConcurrency:
-			n, err := intValue(ch.After)
+			n, err := snapshot.IntValue(ch.After)
 			if err != nil || n <= 0 || n > math.MaxInt32 {
 				return fmt.Errorf("change %s: %v is not a positive whole number", ch.Path, ch.After)
 			}
@@ -107,37 +106,12 @@ func cpuValue(v any) (string, error) {
 	return s, nil
 }
 
-func intValue(v any) (int64, error) {
-	switch x := v.(type) {
-	case int:
-		return int64(x), nil
-	case int32:
-		return int64(x), nil
-	case int64:
-		return x, nil
-	case float64:
-		if x != math.Trunc(x) || math.IsInf(x, 0) {
-			return 0, fmt.Errorf("%v is not whole", x)
-		}
-		return int64(x), nil
-	case json.Number:
-		return strconv.ParseInt(string(x), 10, 64)
-	}
-	return 0, fmt.Errorf("%v (%T) is not a number", v, v)
-}
-
 // trafficValue converts a split to Cloud Run's targets. Cloud Run itself checks that it sums to
 // 100 and names Ready revisions.
 func trafficValue(v any) ([]*runpb.TrafficTarget, error) {
-	targets, ok := v.([]snapshot.TrafficTarget)
-	if !ok {
-		raw, err := json.Marshal(v)
-		if err != nil {
-			return nil, fmt.Errorf("%v (%T) is not a traffic split", v, v)
-		}
-		if err := json.Unmarshal(raw, &targets); err != nil {
-			return nil, fmt.Errorf("%s is not a traffic split: %w", raw, err)
-		}
+	targets, err := snapshot.TrafficValue(v)
+	if err != nil {
+		return nil, err
 	}
 	if len(targets) == 0 {
 		return nil, fmt.Errorf("empty traffic split")

@@ -21,18 +21,9 @@ const (
 	defaultConcurrency = 80
 )
 
-// Observation is one read of a service: the snapshot blocks a decision needs, plus runmedic's own
-// state annotation, which is kept out of Service.Annotations.
-type Observation struct {
-	Service         snapshot.Service
-	Revisions       []snapshot.Revision // newest first
-	StateAnnotation string              // value of StateAnnotation, "" when absent
-	Claim           string              // value of ClaimAnnotation, "" when absent
-	// Reconciling is true while Cloud Run is still rolling out the last change; the traffic
-	// and latest ready revision are then transient. It is reported for people (and tests); the
-	// remediator does not wait on it: an update against the etag read is safe either way.
-	Reconciling bool
-}
+// Observation is one read of a service, in the orchestrator's own terms: StateAnnotation holds
+// the value of StateAnnotation and Claim the value of ClaimAnnotation.
+type Observation = snapshot.Observation
 
 // Observe reads the service and all its revisions.
 func (c *Client) Observe(ctx context.Context, target snapshot.Target) (Observation, error) {

@@ -108,12 +108,11 @@ func Refuse(p plan.Plan, rule, message string) plan.Plan {
 // done refuses a second change for the same step of the same incident while the first has not
 // failed: redeliveries and re-notifications must not act twice, whatever the policy says.
 func done(history []snapshot.Action, p plan.Plan) string {
-	for _, a := range history {
-		if a.Incident == p.Incident && a.Action == string(p.Decision.Action) && a.Changed() && a.Outcome != "failed" {
-			return fmt.Sprintf("%s was already applied for incident %s at %s (outcome %s)", a.Action, a.Incident, a.At.Format(time.RFC3339), a.Outcome)
-		}
+	a, ok := snapshot.AlreadyActed(history, p.Incident, string(p.Decision.Action))
+	if !ok {
+		return ""
 	}
-	return ""
+	return fmt.Sprintf("%s was already applied for incident %s at %s (outcome %s)", a.Action, a.Incident, a.At.Format(time.RFC3339), a.Outcome)
 }
 
 func ceilings(changes []snapshot.Change, d config.Defaults) []string {

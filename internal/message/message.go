@@ -219,8 +219,8 @@ func changeList(n audit.Notification) string {
 }
 
 func traffic(v any) string {
-	ts, ok := v.([]snapshot.TrafficTarget)
-	if !ok {
+	ts, err := snapshot.TrafficValue(v)
+	if err != nil {
 		return fmt.Sprint(v)
 	}
 	var parts []string

@@ -147,7 +147,7 @@ func restart(s snapshot.Snapshot, cfg config.Defaults) ([]snapshot.Change, error
 		return nil, fmt.Errorf("restart needs an incident id for its token")
 	}
 	for _, a := range s.History {
-		if a.Incident != s.Incident.ID || a.Outcome == outcomeFailed {
+		if a.Incident != s.Incident.ID || a.Outcome == snapshot.OutcomeFailed {
 			continue
 		}
 		for _, c := range a.Changes {
@@ -165,9 +165,6 @@ func restart(s snapshot.Snapshot, cfg config.Defaults) ([]snapshot.Change, error
 		return true, nil
 	})
 }
-
-// outcomeFailed marks a recorded action whose change did not land.
-const outcomeFailed = "failed"
 
 func findRevision(revs []snapshot.Revision, name string) (snapshot.Revision, bool) {
 	for _, r := range revs {

@@ -84,20 +84,7 @@ func formatTarget(t snapshot.TrafficTarget) string {
 
 // trafficOf reads a traffic split from a change value: the typed slice Build makes, or whatever
 // encoding/json made of it when the plan was read back from a file.
-func trafficOf(v any) ([]snapshot.TrafficTarget, error) {
-	if ts, ok := v.([]snapshot.TrafficTarget); ok {
-		return ts, nil
-	}
-	raw, err := json.Marshal(v)
-	if err != nil {
-		return nil, err
-	}
-	var ts []snapshot.TrafficTarget
-	if err := json.Unmarshal(raw, &ts); err != nil {
-		return nil, err
-	}
-	return ts, nil
-}
+func trafficOf(v any) ([]snapshot.TrafficTarget, error) { return snapshot.TrafficValue(v) }
 
 // formatValue writes a scalar change value as HCL would: strings quoted, numbers bare.
 func formatValue(v any) string {

@@ -11,9 +11,7 @@ import (
 	"github.com/runmedic/runmedic/internal/cloudrun"
 	"github.com/runmedic/runmedic/internal/config"
 	"github.com/runmedic/runmedic/internal/decision"
-	"github.com/runmedic/runmedic/internal/guard"
 	"github.com/runmedic/runmedic/internal/ledger"
-	"github.com/runmedic/runmedic/internal/plan"
 	"github.com/runmedic/runmedic/internal/signals"
 	"github.com/runmedic/runmedic/internal/snapshot"
 	"github.com/runmedic/runmedic/internal/state"
@@ -25,22 +23,10 @@ import (
 // re-notifications re-read the service and find the work done: effects happen once per
 // (service, incident, step).
 func (r *Remediator) Handle(ctx context.Context, a alert.Alert) (audit.Event, error) {
-	ev := audit.Event{
-		Time:          r.Now().UTC(),
-		Incident:      a.Incident.ID,
-		IncidentState: a.Incident.State,
-		Target:        a.Target.Name(),
-		Step:          "observe",
-		Delivery:      a.Delivery.MessageID,
-		Warnings:      a.Warnings,
-	}
+	ev := newEvent(a, r.Now().UTC())
+	ev.Step = "observe"
 	if _, ok := r.Config.Allowed(a.Target); !ok {
-		// Not even read: nothing else is ever touched.
-		ev.Step, ev.Outcome = "guard", audit.Refused
-		ev.Guard = &plan.Verdict{Allowed: false, Mode: r.Config.ModeFor(a.Target), Refusals: []plan.Refusal{
-			{Rule: guard.RuleAllowlist, Message: fmt.Sprintf("service %s is not on the allowlist", a.Target.Name())},
-		}}
-		return ev.WithID(), r.publishEvent(ctx, ev.WithID())
+		return r.refuseUnlisted(ctx, ev, a.Target) // not even read: nothing else is ever touched
 	}
 	unlock, err := r.lock(ctx, a.Target)
 	if err != nil {
@@ -84,16 +70,19 @@ type Run struct {
 // Nothing is changed yet.
 func (r *Remediator) Prepare(ctx context.Context, a alert.Alert) (*Run, error) {
 	now := r.Now().UTC()
+	// observe and remember: the live service, its metrics and logs, and the ledger.
 	snap, st, version, err := r.observe(ctx, a, now)
 	if err != nil {
 		return nil, err
 	}
 	rec := record{before: st, st: st, landed: st, etag: snap.Service.Etag, version: version}
+	// settle the last change: its rollout, read now that it may be done.
 	rolloutFailed := r.readRollout(ctx, a.Target, &rec, now)
 	if rolloutFailed {
 		snap.History = rec.st.History()
 	}
 	rec.landed = rec.st
+	// verify what is due, then decide.
 	out, err := r.decide(ctx, snap, &rec, now)
 	if err != nil {
 		return nil, permanent(err)
@@ -109,96 +98,24 @@ func (r *Remediator) Prepare(ctx context.Context, a alert.Alert) (*Run, error) {
 // and records everything: state on the service, audit events, the verdict of a verification.
 // ErrConflict means the service changed since Prepare; nothing was changed.
 func (r *Remediator) Execute(ctx context.Context, run *Run) (audit.Event, error) {
-	a, snap, out, now, rec := run.Alert, run.Snapshot, run.Outcome, run.now, run.rec
-	ev := audit.Event{
-		Time: now, Incident: a.Incident.ID, IncidentState: a.Incident.State, Target: a.Target.Name(),
-		Delivery: a.Delivery.MessageID, Warnings: a.Warnings,
-	}
-	ev = describe(ev, out, snap.History)
+	rec, out := run.rec, run.Outcome
+	ev := describe(newEvent(run.Alert, run.now), out, run.Snapshot.History)
 
-	var applyErr error // a change that landed but failed: acked, and the cause kept for errors.Is
-	if out.Plan.Applyable {
-		next := r.recordAction(rec.st, snap, out, now)
-		marks, claim, err := r.claim(ctx, a.Target, rec, next, now)
-		if errors.Is(err, cloudrun.ErrConflict) {
-			return ev, err // another run claimed first, or recorded since: re-observe and decide again
-		}
-		if err != nil {
-			return r.failed(ctx, ev, err)
-		}
-		loaded := rec.before
-		var res cloudrun.Result
-		if r.noWait() {
-			res, err = r.Rollouts.Start(ctx, a.Target, out.Plan.Etag, out.Plan.Changes, marks)
-			if err == nil {
-				next.Rollout = &state.Rollout{Incident: a.Incident.ID, Action: out.Step, Operation: res.Operation, Before: res.Revision, Since: now}
-				res.Revision = "" // named by the rollout, once it is read
-			}
-		} else {
-			res, err = r.Applier.Apply(ctx, a.Target, out.Plan.Etag, out.Plan.Changes, marks)
-		}
-		switch {
-		case errors.Is(err, cloudrun.ErrConflict):
-			r.release(ctx, a.Target, claim) // nothing was sent
-			return ev, err
-		case errors.Is(err, cloudrun.ErrRevisionNotReady):
-			// The update landed but its revision failed: Cloud Run keeps traffic where it was.
-			// Record the failure, escalate, ack: retrying the same change would fail the same way.
-			ev.Applied, ev.Outcome, ev.Error, applyErr = true, audit.Failed, err.Error(), err
-			ev.Result = &audit.Result{Revision: res.Revision, Operation: res.Operation, Ready: false}
-			rec.before, rec.st, rec.etag = next, next.Resolve(state.OutcomeFailed), res.Service.Etag
-			if res.Revision != "" {
-				rec.st = rec.st.WithRevision(a.Incident.ID, out.Step, res.Revision)
-			}
-			rec.landed = rec.st
-			out.Decision.Action = decision.Escalate // every ladder step is now unconditional
-		case err != nil:
-			if err = classify(err); IsPermanent(err) || errors.Is(err, cloudrun.ErrNotSent) {
-				r.release(ctx, a.Target, claim) // refused or never sent: nothing changed
-			} // else it may have landed: the next run settles the claim from the service's marker
-			return r.failed(ctx, ev, err)
-		default:
-			ev.Applied, ev.Outcome = true, audit.Applied
-			ev.Result = &audit.Result{Revision: res.Revision, Operation: res.Operation, Ready: res.Ready}
-			rec.before, rec.st, rec.etag = next, next, res.Service.Etag
-			if res.Revision != "" {
-				rec.st = next.WithRevision(a.Incident.ID, out.Step, res.Revision)
-			}
-			rec.landed = rec.st
-		}
-		if r.Ledger != nil {
-			rec.before = loaded // the ledger records the change with the rest of the run
-		}
+	// claim → apply: the change lands once, under its claim in the ledger.
+	applyErr, err := r.apply(ctx, run, &ev, &rec, &out)
+	if errors.Is(err, cloudrun.ErrConflict) {
+		return ev, err // another run claimed first, or the service moved: re-observe and decide again
 	}
-
-	// People first: a failing topic must not hold back a page, nor a failing sink the topic.
-	ev.Deliveries = r.reach(ctx, snap, out, &rec, now)
-	sent, err := r.sendDue(ctx, snap, out, &rec, now)
 	if err != nil {
-		// Keep what landed and the notifications already sent; the redelivery sends the rest.
-		r.saveState(ctx, a.Target, record{before: rec.before, st: withEscalations(rec.landed, rec.st), etag: rec.etag})
 		return r.failed(ctx, ev, err)
 	}
-	if !ev.Applied && (sent > 0 || paged(ev.Deliveries)) && (ev.Outcome == audit.NoChange || ev.Outcome == audit.Duplicate) {
-		ev.Outcome = audit.Escalated
+	// notify: people first, then the escalation steps that are due.
+	if err := r.notify(ctx, run.Snapshot, out, &ev, &rec, run.now); err != nil {
+		return r.failed(ctx, ev, err)
 	}
-	r.watch(snap, out, &rec)
-	ev = ev.WithID()
-	if err := r.publishAll(ctx, &rec, snap, ev); err != nil {
-		// The state on the service keeps the record; the next delivery publishes it. The
-		// notifications this run sent are recorded all the same, or that delivery would send
-		// them again; everything else (a verdict, the published marks) it redoes.
-		r.saveState(ctx, a.Target, record{before: rec.before, st: withEscalations(rec.landed, rec.st), etag: rec.etag})
-		return ev, fmt.Errorf("publish audit event: %w", err)
-	}
-	if err := r.saveState(ctx, a.Target, rec); err != nil && r.Ledger != nil {
-		// The change is on the service under its claim; the redelivery records it from there.
-		return ev, fmt.Errorf("record in the ledger: %w", err)
-	}
-	if applyErr != nil {
-		return ev, permanent(applyErr)
-	}
-	return ev, nil
+	// record: watch the incident, publish the audit trail, save runmedic's memory.
+	r.watch(run.Snapshot, out, &rec)
+	return r.finish(ctx, run.Snapshot, ev.WithID(), rec, applyErr)
 }
 
 // decide verifies the pending change if its time has come, then decides: what follows a failed
@@ -262,48 +179,4 @@ func (r *Remediator) observe(ctx context.Context, a alert.Alert, now time.Time) 
 		r.log(audit.Warning, fmt.Sprintf("%s: %v; treating it as empty", a.Target.Name(), warning), a)
 	}
 	return snap, st, version, err
-}
-
-// describe fills the event from a decision and its plan, with the outcome a run that applies
-// nothing would have.
-func describe(ev audit.Event, out Outcome, history []snapshot.Action) audit.Event {
-	p := out.Plan
-	ev.Step = out.Step
-	ev.Decision = &out.Decision
-	ev.Changes = p.Changes
-	ev.Guard = &p.Guard
-	switch {
-	case len(p.Changes) == 0 && out.Decision.Action == decision.None && alreadyActed(history, p.Incident):
-		ev.Outcome = audit.Duplicate
-	case len(p.Changes) == 0:
-		ev.Outcome = audit.NoChange
-	case !p.Guard.Allowed:
-		ev.Outcome = audit.Refused
-	case p.Guard.Mode == "shadow":
-		ev.Outcome = audit.Shadow
-	default:
-		ev.Outcome = audit.NoChange
-	}
-	return ev
-}
-
-// alreadyActed reports whether the decision found this incident's step already taken: the
-// history holds a non-failed action for it.
-func alreadyActed(history []snapshot.Action, incident string) bool {
-	for _, a := range history {
-		if a.Incident == incident && (a.Outcome == state.OutcomeApplied || a.Outcome == state.OutcomeVerified) {
-			return true
-		}
-	}
-	return false
-}
-
-// failed publishes a failure event (best effort: the error is what matters) and returns err.
-func (r *Remediator) failed(ctx context.Context, ev audit.Event, err error) (audit.Event, error) {
-	ev.Outcome, ev.Error = audit.Failed, err.Error()
-	ev = ev.WithID()
-	if pubErr := r.publishEvent(ctx, ev); pubErr != nil {
-		r.log(audit.Warning, fmt.Sprintf("publish failure event for %s: %v", ev.Target, pubErr), alert.Alert{})
-	}
-	return ev, err
 }

@@ -31,7 +31,7 @@ var errClaimInFlight = errors.New("a change to the service is in flight")
 // remember reads what runmedic did to the service: from the ledger when there is one (importing
 // the legacy annotation once and settling claims that were never recorded), else from the
 // service's state annotation. version is the ledger version a claim must be made against.
-func (r *Remediator) remember(ctx context.Context, target snapshot.Target, obs cloudrun.Observation, now time.Time) (st state.State, version int64, warning, err error) {
+func (r *Remediator) remember(ctx context.Context, target snapshot.Target, obs snapshot.Observation, now time.Time) (st state.State, version int64, warning, err error) {
 	if r.Ledger == nil {
 		st, warning = state.Decode(obs.StateAnnotation)
 		return st, 0, warning, nil
@@ -64,7 +64,7 @@ func (r *Remediator) remember(ctx context.Context, target snapshot.Target, obs c
 // settle decides a claim that was never recorded. Its marker on the live service means the
 // change landed: it is recorded now. A claim older than its lease with no marker never landed:
 // it is released. A younger one is still in flight.
-func (r *Remediator) settle(ctx context.Context, target snapshot.Target, obs cloudrun.Observation, st state.State, c ledger.Claim, now time.Time) error {
+func (r *Remediator) settle(ctx context.Context, target snapshot.Target, obs snapshot.Observation, st state.State, c ledger.Claim, now time.Time) error {
 	switch {
 	case obs.Claim == c.ID:
 		after := st.Record(c.Action)

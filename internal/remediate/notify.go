@@ -68,3 +68,21 @@ func (r *Remediator) recovering(st state.State, out Outcome, now time.Time) bool
 	}
 	return out.Signals.HasMemoryData && out.Signals.MemoryNow < r.Config.Defaults.VerifyBelow
 }
+
+// notify reaches the people the run owes a message (their own sinks), then sends the escalation
+// steps that are due on the notification topic, and records both in ev and rec. People first: a
+// failing topic must not hold back a page, nor a failing sink the topic. A run that changed
+// nothing but paged someone is escalated.
+func (r *Remediator) notify(ctx context.Context, snap snapshot.Snapshot, out Outcome, ev *audit.Event, rec *record, now time.Time) error {
+	ev.Deliveries = r.reach(ctx, snap, out, rec, now)
+	sent, err := r.sendDue(ctx, snap, out, rec, now)
+	if err != nil {
+		// Keep what landed and the notifications already sent; the redelivery sends the rest.
+		r.saveState(ctx, snap.Target, record{before: rec.before, st: withEscalations(rec.landed, rec.st), etag: rec.etag})
+		return err
+	}
+	if !ev.Applied && (sent > 0 || paged(ev.Deliveries)) && (ev.Outcome == audit.NoChange || ev.Outcome == audit.Duplicate) {
+		ev.Outcome = audit.Escalated
+	}
+	return nil
+}

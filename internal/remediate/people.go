@@ -10,8 +10,8 @@ import (
 	"github.com/runmedic/runmedic/internal/alert"
 	"github.com/runmedic/runmedic/internal/audit"
 	"github.com/runmedic/runmedic/internal/decision"
-	"github.com/runmedic/runmedic/internal/guard"
 	"github.com/runmedic/runmedic/internal/message"
+	"github.com/runmedic/runmedic/internal/outcome"
 	"github.com/runmedic/runmedic/internal/plan"
 	"github.com/runmedic/runmedic/internal/sink"
 	"github.com/runmedic/runmedic/internal/snapshot"
@@ -160,20 +160,7 @@ func (r *Remediator) dueSteps(snap snapshot.Snapshot, out Outcome, st state.Stat
 
 // held reports whether a freeze or a snooze refused the plan's changes: runmedic notifies
 // instead of changing.
-func held(p plan.Plan) bool { return heldBy(p) != "" }
-
-// heldBy is the first rule, freeze or snooze, that refused the plan's changes; "" for none.
-func heldBy(p plan.Plan) string {
-	if len(p.Changes) == 0 {
-		return ""
-	}
-	for _, ref := range p.Guard.Refusals {
-		if ref.Rule == guard.RuleFreeze || ref.Rule == guard.RuleSnooze {
-			return ref.Rule
-		}
-	}
-	return ""
-}
+func held(p plan.Plan) bool { return outcome.HeldBy(p) != "" }
 
 // input is what a message to one recipient says at this run.
 func (r *Remediator) input(kind message.Kind, snap snapshot.Snapshot, out Outcome, st state.State, n plan.Notification, now time.Time) message.Input {

@@ -74,8 +74,8 @@ func pinnedRevision(changes []snapshot.Change) string {
 		if c.Path != snapshot.PathTraffic {
 			continue
 		}
-		ts, ok := c.After.([]snapshot.TrafficTarget)
-		if ok && len(ts) == 1 && ts[0].Type == snapshot.TrafficRevision && ts[0].Percent == 100 {
+		ts, err := snapshot.TrafficValue(c.After)
+		if err == nil && len(ts) == 1 && ts[0].Type == snapshot.TrafficRevision && ts[0].Percent == 100 {
 			return ts[0].Revision
 		}
 	}
@@ -101,6 +101,27 @@ func errorRate(m snapshot.Metrics, now time.Time, window time.Duration) float64 
 		return 0
 	}
 	return sum(m.ServerErrorCount) / all
+}
+
+// finish publishes the run's audit trail and saves runmedic's memory of it. A publish that fails
+// keeps what landed and what was sent and retries the delivery; a change whose revision failed
+// (landedFailed) ends the delivery acked.
+func (r *Remediator) finish(ctx context.Context, snap snapshot.Snapshot, ev audit.Event, rec record, landedFailed error) (audit.Event, error) {
+	if err := r.publishAll(ctx, &rec, snap, ev); err != nil {
+		// The state on the service keeps the record; the next delivery publishes it. The
+		// notifications this run sent are recorded all the same, or that delivery would send
+		// them again; everything else (a verdict, the published marks) it redoes.
+		r.saveState(ctx, snap.Target, record{before: rec.before, st: withEscalations(rec.landed, rec.st), etag: rec.etag})
+		return ev, fmt.Errorf("publish audit event: %w", err)
+	}
+	if err := r.saveState(ctx, snap.Target, rec); err != nil && r.Ledger != nil {
+		// The change is on the service under its claim; the redelivery records it from there.
+		return ev, fmt.Errorf("record in the ledger: %w", err)
+	}
+	if landedFailed != nil {
+		return ev, permanent(landedFailed)
+	}
+	return ev, nil
 }
 
 // publishAll publishes the audit events of earlier runs that the state still marks unpublished,

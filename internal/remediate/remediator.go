@@ -18,13 +18,13 @@ import (
 
 // Observer reads the live service. *cloudrun.Client is one.
 type Observer interface {
-	Observe(ctx context.Context, target snapshot.Target) (cloudrun.Observation, error)
+	Observe(ctx context.Context, target snapshot.Target) (snapshot.Observation, error)
 }
 
 // Applier changes the live service, always against the etag the plan was made from.
 // *cloudrun.Client is one.
 type Applier interface {
-	Apply(ctx context.Context, target snapshot.Target, etag string, changes []snapshot.Change, annotations map[string]string) (cloudrun.Result, error)
+	Apply(ctx context.Context, target snapshot.Target, etag string, changes []snapshot.Change, annotations map[string]string) (snapshot.Update, error)
 	WriteState(ctx context.Context, target snapshot.Target, etag, annotation string) error
 }
 

@@ -17,8 +17,8 @@ import (
 // Rollouts issues an update without waiting for Cloud Run to roll it out, and reads the rollout
 // later. *cloudrun.Client is one.
 type Rollouts interface {
-	Start(ctx context.Context, target snapshot.Target, etag string, changes []snapshot.Change, annotations map[string]string) (cloudrun.Result, error)
-	Rollout(ctx context.Context, target snapshot.Target, operation, before string) (res cloudrun.Result, done bool, err error)
+	Start(ctx context.Context, target snapshot.Target, etag string, changes []snapshot.Change, annotations map[string]string) (snapshot.Update, error)
+	Rollout(ctx context.Context, target snapshot.Target, operation, before string) (res snapshot.Update, done bool, err error)
 }
 
 // noWait reports whether changes are issued without waiting for their rollout: with the ledger

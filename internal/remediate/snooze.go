@@ -7,6 +7,7 @@ import (
 
 	"github.com/runmedic/runmedic/internal/freeze"
 	"github.com/runmedic/runmedic/internal/guard"
+	"github.com/runmedic/runmedic/internal/outcome"
 	"github.com/runmedic/runmedic/internal/plan"
 	"github.com/runmedic/runmedic/internal/snapshot"
 )
@@ -34,7 +35,7 @@ func (r *Remediator) holdForSnooze(ctx context.Context, snap snapshot.Snapshot, 
 		return p
 	}
 	p = guard.Refuse(p, guard.RuleSnooze, msg)
-	if heldBy(out.Plan) == "" { // a freeze already reworded the ladder
+	if outcome.HeldBy(out.Plan) == "" { // a freeze already reworded the ladder
 		p = plan.Hold(p, snap, out.Signals, r.Config.Defaults, guard.RuleSnooze)
 	}
 	return p

@@ -7,6 +7,7 @@ import (
 	"github.com/runmedic/runmedic/internal/audit"
 	"github.com/runmedic/runmedic/internal/decision"
 	"github.com/runmedic/runmedic/internal/guard"
+	"github.com/runmedic/runmedic/internal/outcome"
 	"github.com/runmedic/runmedic/internal/signals"
 	"github.com/runmedic/runmedic/internal/snapshot"
 	"github.com/runmedic/runmedic/internal/state"
@@ -86,7 +87,7 @@ func (r *Remediator) afterFailure(snap snapshot.Snapshot, sig signals.Signals, v
 	}
 	switch {
 	case v.pending.Action == string(decision.Rollback):
-		out, err := planFor(snap, sig, d, r.Config, now)
+		out, err := outcome.Guarded(snap, sig, d, r.Config, now)
 		return out, true, err
 	case v.pending.Action == string(decision.RaiseMemory) && r.Config.Defaults.RevertOnFailedVerification:
 		d.Reason = why + "; revert it to stop the cost creeping up"
@@ -127,7 +128,7 @@ func (r *Remediator) owedRevert(snap snapshot.Snapshot, st state.State, now time
 // revert plans undoing the memory and CPU changes of a raise, checked by the same guard as
 // every other change.
 func (r *Remediator) revert(snap snapshot.Snapshot, sig signals.Signals, d decision.Decision, applied []snapshot.Change, now time.Time) (Outcome, error) {
-	out, err := planFor(snap, sig, d, r.Config, now)
+	out, err := outcome.Guarded(snap, sig, d, r.Config, now)
 	if err != nil {
 		return Outcome{}, err
 	}
@@ -143,7 +144,7 @@ func revertChanges(snap snapshot.Snapshot, applied []snapshot.Change) []snapshot
 	live := map[string]string{snapshot.PathMemory: snap.Service.Template.Memory, snapshot.PathCPU: snap.Service.Template.CPU}
 	var out []snapshot.Change
 	for _, c := range applied {
-		before, ok := c.Before.(string)
+		before, ok := snapshot.TextValue(c.Before)
 		now, isLive := live[c.Path]
 		if !ok || !isLive || now == before {
 			continue

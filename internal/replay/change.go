@@ -37,18 +37,8 @@ func summarizeOne(c snapshot.Change) string {
 // traffic reads a traffic change's value whether it is []TrafficTarget (in memory) or what
 // encoding/json made of one (an audit event read back).
 func traffic(v any) ([]snapshot.TrafficTarget, bool) {
-	if ts, ok := v.([]snapshot.TrafficTarget); ok {
-		return ts, true
-	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil, false
-	}
-	var ts []snapshot.TrafficTarget
-	if err := json.Unmarshal(b, &ts); err != nil {
-		return nil, false
-	}
-	return ts, true
+	ts, err := snapshot.TrafficValue(v)
+	return ts, err == nil
 }
 
 // trafficText lists the entries that carry traffic: "aiprod-api-00042-abc 100%", "latest 100%".

@@ -115,27 +115,17 @@ func value(v any) string {
 		return "—"
 	case string:
 		return v
-	case []snapshot.TrafficTarget:
+	case float64:
+		return fmt.Sprintf("%g", v)
+	}
+	if ts, err := snapshot.TrafficValue(v); err == nil {
 		var parts []string
-		for _, t := range v {
+		for _, t := range ts {
 			parts = append(parts, trafficPart(t.Type, t.Revision, t.Percent))
 		}
 		return strings.Join(parts, ", ")
-	case []any:
-		var parts []string
-		for _, e := range v {
-			m, _ := e.(map[string]any)
-			typ, _ := m["type"].(string)
-			rev, _ := m["revision"].(string)
-			pct, _ := m["percent"].(float64)
-			parts = append(parts, trafficPart(typ, rev, int(pct)))
-		}
-		return strings.Join(parts, ", ")
-	case float64:
-		return fmt.Sprintf("%g", v)
-	default:
-		return fmt.Sprint(v)
 	}
+	return fmt.Sprint(v)
 }
 
 func trafficPart(typ, rev string, pct int) string {

@@ -17,8 +17,8 @@ import (
 
 	"github.com/runmedic/runmedic/internal/alert"
 	"github.com/runmedic/runmedic/internal/config"
+	"github.com/runmedic/runmedic/internal/outcome"
 	"github.com/runmedic/runmedic/internal/policy"
-	"github.com/runmedic/runmedic/internal/remediate"
 	"github.com/runmedic/runmedic/internal/snapshot"
 )
 
@@ -202,7 +202,7 @@ func (r *Runner) Engine(ctx context.Context, overlay []byte) (*policy.Engine, co
 type Result struct {
 	Scenario Scenario
 	Snapshot snapshot.Snapshot
-	Outcome  remediate.Outcome
+	Outcome  outcome.Outcome
 	Err      error
 }
 
@@ -218,6 +218,6 @@ func (r *Runner) Run(ctx context.Context, sc Scenario) Result {
 		res.Err = err
 		return res
 	}
-	res.Outcome, res.Err = remediate.Decide(ctx, eng, res.Snapshot, cfg, res.Snapshot.CapturedAt)
+	res.Outcome, res.Err = outcome.Decide(ctx, eng, res.Snapshot, cfg, res.Snapshot.CapturedAt)
 	return res
 }

@@ -6,12 +6,6 @@ import (
 	"github.com/runmedic/runmedic/internal/snapshot"
 )
 
-// History outcomes of a change that has not (yet) failed.
-const (
-	outcomeApplied  = "applied"
-	outcomeVerified = "verified"
-)
-
 // verification judges what runmedic already did for the incident, the way verification judges a
 // pending change: a change verifies when every memory point after it is below verify_below once
 // verify_after has passed. A change whose outcome is "failed" failed; an "applied" change whose
@@ -33,11 +27,11 @@ func verification(s snapshot.Snapshot, mem timeSeries, climbing bool, below floa
 			continue
 		}
 		switch {
-		case h.Outcome == outcomeFailed:
+		case h.Outcome == snapshot.OutcomeFailed:
 			v.VerificationFailed = true
-		case h.Outcome == outcomeApplied && !s.CapturedAt.Before(h.At.Add(after)) && !mem.allBelowAfter(h.At, below):
+		case h.Outcome == snapshot.OutcomeApplied && !s.CapturedAt.Before(h.At.Add(after)) && !mem.allBelowAfter(h.At, below):
 			v.VerificationFailed = true
-		case h.Outcome == outcomeApplied || h.Outcome == outcomeVerified:
+		case h.Acted():
 			v.AlreadyActed = true
 		}
 	}

@@ -1,7 +1,6 @@
 package signals
 
 import (
-	"encoding/json"
 	"time"
 
 	"github.com/runmedic/runmedic/internal/snapshot"
@@ -10,7 +9,6 @@ import (
 // History vocabulary read here (see snapshot.Action).
 const (
 	actionRollback = "rollback"
-	outcomeFailed  = "failed"
 )
 
 // servingRevision is the revision serving the most traffic, by revisions[].traffic_percent (ties
@@ -102,7 +100,7 @@ func previousReady(revs []snapshot.Revision, serving snapshot.Revision, bad map[
 func badRevisions(revs []snapshot.Revision, history []snapshot.Action) map[string]bool {
 	bad := map[string]bool{}
 	for _, h := range history {
-		if h.Outcome == outcomeFailed && h.Revision != "" {
+		if h.Outcome == snapshot.OutcomeFailed && h.Revision != "" {
 			bad[h.Revision] = true
 		}
 		if h.Action != actionRollback {
@@ -158,22 +156,11 @@ func latestReadyAt(revs []snapshot.Revision, t time.Time) string {
 	return best.Name
 }
 
-// decodeTraffic reads a Change's Before or After as a traffic split: the typed slice in memory,
-// or whatever encoding/json made of it after a round trip.
+// decodeTraffic reads a Change's Before or After as a traffic split; a missing one is no split.
 func decodeTraffic(v any) ([]snapshot.TrafficTarget, bool) {
-	switch t := v.(type) {
-	case nil:
-		return nil, false
-	case []snapshot.TrafficTarget:
-		return t, true
-	}
-	b, err := json.Marshal(v)
-	if err != nil {
+	if v == nil {
 		return nil, false
 	}
-	var out []snapshot.TrafficTarget
-	if err := json.Unmarshal(b, &out); err != nil {
-		return nil, false
-	}
-	return out, true
+	ts, err := snapshot.TrafficValue(v)
+	return ts, err == nil
 }

@@ -41,10 +41,10 @@ const MaxBytes = 16 << 10
 
 // Action outcomes, as recorded in snapshot.Action.Outcome.
 const (
-	OutcomeApplied  = "applied"  // changed, awaiting verification
-	OutcomeVerified = "verified" // stable below the threshold after verify_after
-	OutcomeFailed   = "failed"   // not stable after verify_after
-	OutcomeReverted = "reverted" // failed and undone
+	OutcomeApplied  = snapshot.OutcomeApplied
+	OutcomeVerified = snapshot.OutcomeVerified
+	OutcomeFailed   = snapshot.OutcomeFailed
+	OutcomeReverted = snapshot.OutcomeReverted
 )
 
 // ErrUnreadable marks a state annotation that is corrupt or written by another format version.
