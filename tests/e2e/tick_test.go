@@ -53,11 +53,22 @@ func TestVerifyTick(t *testing.T) {
 	if count(evs, audit.Verified) != 1 {
 		t.Fatalf("audit events after the tick = %v, want one verified", outcomes(evs))
 	}
-	st, err := w.state()
-	if err != nil {
-		t.Fatal(err)
+	// The audit event goes out before the delivery records the verdict in the ledger: wait for
+	// the record, bounded.
+	verified := func(st state.State) bool {
+		return len(st.Actions) == 1 && st.Actions[0].Outcome == state.OutcomeVerified && st.Pending == nil && len(st.Watching) == 0
 	}
-	if len(st.Actions) != 1 || st.Actions[0].Outcome != state.OutcomeVerified || st.Pending != nil || len(st.Watching) != 0 {
+	var st state.State
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		var err error
+		if st, err = w.state(); err != nil {
+			t.Fatal(err)
+		}
+		if verified(st) || time.Now().After(deadline) {
+			break
+		}
+	}
+	if !verified(st) {
 		t.Errorf("state after the tick: actions %+v, pending %v, watching %v; want the raise verified and nothing pending or watched",
 			st.Actions, st.Pending, st.Watching)
 	}
