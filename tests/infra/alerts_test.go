@@ -17,10 +17,15 @@ func loadAlerts(t *testing.T) *module {
 	return loadDir(t, filepath.Join(infraDir(t), "modules", "memory-alerts"))
 }
 
-// TestMemoryAlerts checks the module's alert policies are the runbook's, grouped so the
-// function can name the service, and sent to the channel they are given.
+// TestMemoryAlerts checks the module's alert policies, given the central project's defaults, are
+// the runbook's, grouped so the function can name the service, and sent to the channel they are
+// given.
 func TestMemoryAlerts(t *testing.T) {
-	m := loadAlerts(t)
+	m, root := loadAlerts(t), load(t)
+	for _, name := range []string{"memory_threshold_remediation", "memory_threshold_critical", "alert_duration", "renotify_interval", "auto_close"} {
+		m.vars[name] = root.vars[name]
+	}
+	m.evalLocals()
 	p := m.resource(t, "google_monitoring_alert_policy", "memory")
 	if !refersTo(t, p, "for_each", "local.memory_alerts") {
 		t.Fatal("the alert policy does not iterate over local.memory_alerts")

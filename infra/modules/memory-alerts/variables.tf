@@ -25,33 +25,28 @@ variable "services" {
 }
 
 variable "memory_threshold_remediation" {
-  description = "p99 memory utilization (0..1) above which the remediation alert opens (runbook: 85%)."
+  description = "p99 memory utilization (0..1) that opens the remediation alert; the caller holds the runbook default."
   type        = number
-  default     = 0.85
 }
 
 variable "memory_threshold_critical" {
-  description = "p99 memory utilization (0..1) above which the critical alert opens (runbook: 95%)."
+  description = "p99 memory utilization (0..1) that opens the critical alert; the caller holds the runbook default."
   type        = number
-  default     = 0.95
 }
 
 variable "alert_duration" {
-  description = "How long the p99 must stay above a threshold before the incident opens (runbook: 5 minutes)."
+  description = "How long the p99 stays above a threshold before an incident opens."
   type        = string
-  default     = "300s"
 }
 
 variable "renotify_interval" {
-  description = "How often Cloud Monitoring re-sends a still-open incident to the function."
+  description = "Interval at which a still-open incident is sent again."
   type        = string
-  default     = "1800s"
 }
 
 variable "auto_close" {
-  description = "An open incident with no data for this long is closed (and the close is sent to the function)."
+  description = "An open incident without data for this long is closed."
   type        = string
-  default     = "1800s"
 }
 
 variable "documentation" {
