@@ -12,80 +12,29 @@ resource "google_monitoring_notification_channel" "alert_topic" {
 }
 
 locals {
-  # The runbook's memory alerts. Both carry remediation = "auto": the policies decide what a
-  # critical incident deserves, the alert only says where and how bad.
-  memory_alerts = {
-    remediation = {
-      threshold = var.memory_threshold_remediation
-      severity  = "WARNING"
-    }
-    critical = {
-      threshold = var.memory_threshold_critical
-      severity  = "CRITICAL"
-    }
-  }
-
   managed_service_names = distinct([for s in local.managed : s.name])
-
-  # Grouping by these labels keeps them in the incident's resource.labels; any other reduction
-  # strips them and the function cannot tell which service the incident is about.
-  memory_group_by = [
-    "resource.label.project_id",
-    "resource.label.service_name",
-    "resource.label.location",
-  ]
 }
 
-resource "google_monitoring_alert_policy" "memory" {
-  for_each = local.memory_alerts
+# The runbook's memory alerts on the managed services of this project, the same module every
+# managed project uses.
+module "memory_alerts" {
+  source = "./modules/memory-alerts"
 
-  project      = var.project_id
-  display_name = "${var.function_name}: Cloud Run memory p99 > ${format("%.0f", each.value.threshold * 100)}% (${each.key})"
-  combiner     = "OR"
-  severity     = each.value.severity
-  user_labels  = merge(local.labels, { remediation = "auto" })
+  project_id           = var.project_id
+  notification_channel = google_monitoring_notification_channel.alert_topic.id
+  name_prefix          = var.function_name
+  services             = local.managed_service_names
+  documentation        = "runmedic diagnoses the incident and acts within its policies; see the audit topic ${google_pubsub_topic.audit.id}."
 
-  conditions {
-    display_name = "Cloud Run memory p99 > ${format("%.0f", each.value.threshold * 100)}%"
+  memory_threshold_remediation = var.memory_threshold_remediation
+  memory_threshold_critical    = var.memory_threshold_critical
+  alert_duration               = var.alert_duration
+  renotify_interval            = var.renotify_interval
+  auto_close                   = var.auto_close
+  labels                       = local.labels
+}
 
-    condition_threshold {
-      filter = join(" AND ", [
-        "resource.type = \"cloud_run_revision\"",
-        "metric.type = \"run.googleapis.com/container/memory/utilizations\"",
-        "resource.labels.service_name = one_of(${join(", ", [for n in local.managed_service_names : "\"${n}\""])})",
-      ])
-      comparison      = "COMPARISON_GT"
-      threshold_value = each.value.threshold
-      duration        = var.alert_duration
-
-      aggregations {
-        alignment_period     = "60s"
-        per_series_aligner   = "ALIGN_PERCENTILE_99"
-        cross_series_reducer = "REDUCE_MAX"
-        group_by_fields      = local.memory_group_by
-      }
-
-      trigger {
-        count = 1
-      }
-    }
-  }
-
-  alert_strategy {
-    auto_close           = var.auto_close
-    notification_prompts = ["OPENED", "CLOSED"]
-
-    notification_channel_strategy {
-      notification_channel_names = [google_monitoring_notification_channel.alert_topic.id]
-      renotify_interval          = var.renotify_interval
-    }
-  }
-
-  notification_channels = [google_monitoring_notification_channel.alert_topic.id]
-
-  documentation {
-    mime_type = "text/markdown"
-    subject   = "Cloud Run memory ${each.key}: $${resource.label.service_name}"
-    content   = "Runbook: Memory Issues (OOM), alert-memory-high. runmedic diagnoses the incident and acts within its policies; see the audit topic ${google_pubsub_topic.audit.id}."
-  }
+moved {
+  from = google_monitoring_alert_policy.memory
+  to   = module.memory_alerts.google_monitoring_alert_policy.memory
 }

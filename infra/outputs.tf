@@ -45,7 +45,7 @@ output "notification_channel" {
 
 output "alert_policies" {
   description = "Memory alert policies by name (remediation, critical)."
-  value       = { for k, p in google_monitoring_alert_policy.memory : k => p.id }
+  value       = { for k, p in module.memory_alerts.policies : k => p.id }
 }
 
 output "verify_tick_job" {

@@ -2,20 +2,16 @@ package chart
 
 import (
 	"encoding/xml"
-	"flag"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/runmedic/runmedic/internal/golden"
 	"github.com/runmedic/runmedic/internal/snapshot"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata")
 
 var t0 = time.Date(2026, 3, 14, 9, 0, 0, 0, time.UTC)
 
@@ -48,25 +44,6 @@ func incident() Chart {
 	}
 }
 
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		t.Logf("updated %s", path)
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read golden: %v (run go test ./internal/chart -update)", err)
-	}
-	if diff := cmp.Diff(string(want), got); diff != "" {
-		t.Errorf("%s differs (-want +got):\n%s", path, diff)
-	}
-}
-
 // wellFormed parses s as XML, returning how many of each element it holds.
 func wellFormed(t *testing.T, s string) map[string]int {
 	t.Helper()
@@ -88,7 +65,7 @@ func wellFormed(t *testing.T, s string) map[string]int {
 
 func TestSVGGolden(t *testing.T) {
 	got := SVG(incident())
-	golden(t, "incident.svg", got)
+	golden.Check(t, "testdata/incident.svg", got)
 	if again := SVG(incident()); again != got {
 		t.Error("SVG is not deterministic: two renders of one chart differ")
 	}
@@ -108,7 +85,7 @@ func TestSVGGolden(t *testing.T) {
 
 func TestSparkGolden(t *testing.T) {
 	got := Spark(incident())
-	golden(t, "spark.svg", got)
+	golden.Check(t, "testdata/spark.svg", got)
 	n := wellFormed(t, got)
 	if n["polyline"] != 2 || n["text"] != 0 {
 		t.Errorf("Spark has %d polylines and %d texts, want 2 and none", n["polyline"], n["text"])

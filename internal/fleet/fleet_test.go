@@ -5,13 +5,10 @@ import (
 	"errors"
 	"flag"
 	"image"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/google/go-cmp/cmp"
 
 	"github.com/runmedic/runmedic/internal/browsertest"
 	"github.com/runmedic/runmedic/internal/chart"
@@ -20,6 +17,7 @@ import (
 	"github.com/runmedic/runmedic/internal/fleet"
 	"github.com/runmedic/runmedic/internal/fleettest"
 	"github.com/runmedic/runmedic/internal/freeze"
+	"github.com/runmedic/runmedic/internal/golden"
 	"github.com/runmedic/runmedic/internal/logs"
 	"github.com/runmedic/runmedic/internal/monitoring"
 	"github.com/runmedic/runmedic/internal/report"
@@ -27,10 +25,7 @@ import (
 	"github.com/runmedic/runmedic/internal/status"
 )
 
-var (
-	update = flag.Bool("update", false, "rewrite the golden files under testdata")
-	shots  = flag.String("shots", "", "keep the screenshots in this directory")
-)
+var shots = flag.String("shots", "", "keep the screenshots in this directory")
 
 var now = time.Date(2026, 3, 14, 11, 0, 0, 0, time.UTC)
 
@@ -62,25 +57,6 @@ func reader(t testing.TB, f *fleettest.Fleet) fleet.Reader {
 		t.Fatal(err)
 	}
 	return fleet.Reader{Run: run, Metrics: mon, Logs: lg, Records: fleet.Annotation{}, Config: cfg}
-}
-
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		t.Logf("updated %s", path)
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read golden: %v (run go test ./internal/fleet -update)", err)
-	}
-	if diff := cmp.Diff(string(want), got); diff != "" {
-		t.Errorf("%s differs (-want +got):\n%s", path, diff)
-	}
 }
 
 func rows(t *testing.T, r fleet.Reader, projects ...string) []status.Row {
@@ -134,12 +110,12 @@ func TestStatusOfThreeServices(t *testing.T) {
 	if !strings.Contains(worker.Spark, " ") || strings.TrimSpace(web.Spark) != web.Spark {
 		t.Errorf("sparklines: worker %q must show its gap, web %q must be whole", worker.Spark, web.Spark)
 	}
-	golden(t, "status.txt", status.Text(got, now))
+	golden.Check(t, "testdata/status.txt", status.Text(got, now))
 	js, err := status.JSON(got, now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "status.json", string(js)+"\n")
+	golden.Check(t, "testdata/status.json", string(js)+"\n")
 
 	if only := rows(t, reader(t, f), "aiprod-batch-77"); len(only) != 1 || only[0].Name() != "aiprod-worker" {
 		t.Errorf("status --project aiprod-batch-77 = %d rows, want aiprod-worker alone", len(only))
@@ -212,7 +188,7 @@ func TestIncidentReport(t *testing.T) {
 	if len(in.Chart.Kills) != 2 || len(in.Chart.Changes) != 1 || in.Chart.Changes[0].Label != "2Gi→4Gi" || len(in.Chart.Memory) == 0 {
 		t.Errorf("chart has %d kills, changes %+v, %d points; want 2 kills (first, last), 2Gi→4Gi, memory", len(in.Chart.Kills), in.Chart.Changes, len(in.Chart.Memory))
 	}
-	golden(t, "incident.md", report.Markdown(in))
+	golden.Check(t, "testdata/incident.md", report.Markdown(in))
 
 	_, err = r.Incident(context.Background(), fleettest.Web, fleettest.Incident, nil, now)
 	if err == nil || !strings.Contains(err.Error(), "no record of the incident") {

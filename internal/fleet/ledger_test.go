@@ -12,6 +12,7 @@ import (
 	"github.com/runmedic/runmedic/internal/firestoretest"
 	"github.com/runmedic/runmedic/internal/fleet"
 	"github.com/runmedic/runmedic/internal/fleettest"
+	"github.com/runmedic/runmedic/internal/golden"
 	"github.com/runmedic/runmedic/internal/ledger"
 	"github.com/runmedic/runmedic/internal/report"
 	"github.com/runmedic/runmedic/internal/snapshot"
@@ -80,7 +81,7 @@ func TestStatusReadsTheLedger(t *testing.T) {
 	if states["aiprod-web"] != "ok" || states["aiprod-api"] != "verifying" || states["aiprod-worker"] != "pinned" {
 		t.Errorf("states = %v, want web ok, api verifying, worker pinned", states)
 	}
-	golden(t, "status.txt", status.Text(got, now))
+	golden.Check(t, "testdata/status.txt", status.Text(got, now))
 	if n := writes.n.Load(); n != 0 {
 		t.Errorf("status made %d Firestore write calls, want none", n)
 	}
@@ -102,7 +103,7 @@ func TestIncidentReportFromTheLedger(t *testing.T) {
 	if len(in.Changes) != 1 || in.Changes[0].Revision != fleettest.APIRaised || in.Verification == nil || in.Verification.Outcome != "pending" {
 		t.Errorf("changes %+v, verification %+v; want the raise to %s, verification pending", in.Changes, in.Verification, fleettest.APIRaised)
 	}
-	golden(t, "incident.md", report.Markdown(in))
+	golden.Check(t, "testdata/incident.md", report.Markdown(in))
 	if ok, err := r.Has(context.Background(), fleettest.Worker, fleettest.Rollback); err != nil || !ok {
 		t.Errorf("aiprod-worker has %s = %v, %v; want its rollback found in the ledger", fleettest.Rollback, ok, err)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/runmedic/runmedic/internal/chart"
 	"github.com/runmedic/runmedic/internal/fleettest"
+	"github.com/runmedic/runmedic/internal/golden"
 	"github.com/runmedic/runmedic/internal/report"
 	"github.com/runmedic/runmedic/internal/status"
 )
@@ -40,7 +41,7 @@ func TestReadmeShowsTheViews(t *testing.T) {
 		t.Fatal(err)
 	}
 	svg := chart.SVG(in.Chart)
-	if *update {
+	if *golden.Update {
 		if err := os.WriteFile(readme, []byte(want), 0o644); err != nil {
 			t.Fatal(err)
 		}

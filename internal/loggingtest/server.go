@@ -15,7 +15,6 @@ import (
 	"encoding/base64"
 	"fmt"
 	"hash/fnv"
-	"net"
 	"slices"
 	"strconv"
 	"strings"
@@ -23,12 +22,12 @@ import (
 	"testing"
 
 	"cloud.google.com/go/logging/apiv2/loggingpb"
-	"google.golang.org/api/option"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/runmedic/runmedic/internal/fakeserver"
 )
 
 // Page sizes of the real API.
@@ -41,8 +40,7 @@ const (
 type Server struct {
 	loggingpb.UnimplementedLoggingServiceV2Server
 
-	addr string
-	gsrv *grpc.Server
+	fakeserver.Server
 
 	mu       sync.Mutex
 	entries  []*loggingpb.LogEntry
@@ -58,42 +56,16 @@ func Start() (*Server, error) { return StartOn("127.0.0.1:0") }
 // StartOn is Start on a given loopback address, e.g. "127.0.0.1:9012" for a fake that a shell
 // session points RUNMEDIC_LOGGING_ENDPOINT at.
 func StartOn(addr string) (*Server, error) {
-	l, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("loggingtest: listen: %w", err)
+	s := &Server{}
+	if err := s.Server.Start(addr, func(g *grpc.Server) { loggingpb.RegisterLoggingServiceV2Server(g, s) }); err != nil {
+		return nil, fmt.Errorf("loggingtest: %w", err)
 	}
-	s := &Server{addr: l.Addr().String(), gsrv: grpc.NewServer()}
-	loggingpb.RegisterLoggingServiceV2Server(s.gsrv, s)
-	go s.gsrv.Serve(l) //nolint:errcheck // Serve returns when Close stops the server.
 	return s, nil
 }
 
-// New starts a Server on 127.0.0.1; it stops when the test ends.
-func New(t testing.TB) *Server {
-	t.Helper()
-	s, err := Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(s.Close)
-	return s
-}
-
-// Close stops the server and drops every connection.
-func (s *Server) Close() { s.gsrv.Stop() }
-
-// Addr is the host:port the server listens on.
-func (s *Server) Addr() string { return s.addr }
-
-// ClientOptions point a real logadmin client at the server: its endpoint, no credentials, and
-// plaintext gRPC.
-func (s *Server) ClientOptions() []option.ClientOption {
-	return []option.ClientOption{
-		option.WithEndpoint(s.addr),
-		option.WithoutAuthentication(),
-		option.WithGRPCDialOption(grpc.WithTransportCredentials(insecure.NewCredentials())),
-	}
-}
+// New starts a Server on 127.0.0.1; it stops when the test ends. Close, Addr and ClientOptions
+// (for a real logadmin client) come from fakeserver.Server.
+func New(t testing.TB) *Server { return fakeserver.New(t, Start) }
 
 // Add stores entries; the server keeps its own copies. Each needs a log_name of the form
 // projects/P/logs/L (its project is what resource_names select) and a timestamp.

@@ -12,19 +12,17 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"net"
 	"slices"
 	"sync"
 	"testing"
 
 	"cloud.google.com/go/monitoring/apiv3/v2/monitoringpb"
-	"google.golang.org/api/option"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/runmedic/runmedic/internal/fakeserver"
 	"github.com/runmedic/runmedic/internal/snapshot"
 )
 
@@ -41,8 +39,7 @@ type Series struct {
 type Server struct {
 	monitoringpb.UnimplementedMetricServiceServer
 
-	addr string
-	gsrv *grpc.Server
+	fakeserver.Server
 
 	mu       sync.Mutex
 	series   []Series
@@ -59,42 +56,16 @@ func Start() (*Server, error) { return StartOn("127.0.0.1:0") }
 // StartOn is Start on a given loopback address, e.g. "127.0.0.1:9010" for a fake that a shell
 // session points RUNMEDIC_*_ENDPOINT at.
 func StartOn(addr string) (*Server, error) {
-	l, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("monitoringtest: listen: %w", err)
+	s := &Server{}
+	if err := s.Server.Start(addr, func(g *grpc.Server) { monitoringpb.RegisterMetricServiceServer(g, s) }); err != nil {
+		return nil, fmt.Errorf("monitoringtest: %w", err)
 	}
-	s := &Server{addr: l.Addr().String(), gsrv: grpc.NewServer()}
-	monitoringpb.RegisterMetricServiceServer(s.gsrv, s)
-	go s.gsrv.Serve(l) //nolint:errcheck // Serve returns when Close stops the server.
 	return s, nil
 }
 
-// New starts a Server on 127.0.0.1; it stops when the test ends.
-func New(t testing.TB) *Server {
-	t.Helper()
-	s, err := Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(s.Close)
-	return s
-}
-
-// Close stops the server and drops every connection.
-func (s *Server) Close() { s.gsrv.Stop() }
-
-// Addr is the host:port the server listens on.
-func (s *Server) Addr() string { return s.addr }
-
-// ClientOptions point a real monitoring client at the server: its endpoint, no credentials, and
-// plaintext gRPC.
-func (s *Server) ClientOptions() []option.ClientOption {
-	return []option.ClientOption{
-		option.WithEndpoint(s.addr),
-		option.WithoutAuthentication(),
-		option.WithGRPCDialOption(grpc.WithTransportCredentials(insecure.NewCredentials())),
-	}
-}
+// New starts a Server on 127.0.0.1; it stops when the test ends. Close, Addr and ClientOptions
+// (for a real monitoring client) come from fakeserver.Server.
+func New(t testing.TB) *Server { return fakeserver.New(t, Start) }
 
 // SetSeries scripts the series of metric for the service target with the given metric labels
 // (nil for none), replacing any series with the same identity. Use Set for a series of one

@@ -3,7 +3,6 @@ package monitoringtest
 import (
 	"context"
 	"fmt"
-	"net"
 	"regexp"
 	"strconv"
 	"strings"
@@ -17,6 +16,8 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/runmedic/runmedic/internal/fakeserver"
 )
 
 // SnoozeServer is an in-process SnoozeService (ListSnoozes) with the AlertPolicyService's
@@ -28,8 +29,7 @@ type SnoozeServer struct {
 	monitoringpb.UnimplementedSnoozeServiceServer
 	monitoringpb.UnimplementedAlertPolicyServiceServer
 
-	addr string
-	gsrv *grpc.Server
+	fakeserver.Server
 
 	mu       sync.Mutex
 	snoozes  []*monitoringpb.Snooze
@@ -39,33 +39,20 @@ type SnoozeServer struct {
 
 // StartSnoozes starts a SnoozeServer on a random 127.0.0.1 port; the caller must Close it.
 func StartSnoozes() (*SnoozeServer, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	s := &SnoozeServer{policies: map[string]*monitoringpb.AlertPolicy{}}
+	err := s.Server.Start("127.0.0.1:0", func(g *grpc.Server) {
+		monitoringpb.RegisterSnoozeServiceServer(g, s)
+		monitoringpb.RegisterAlertPolicyServiceServer(g, s)
+	})
 	if err != nil {
-		return nil, fmt.Errorf("monitoringtest: listen: %w", err)
+		return nil, fmt.Errorf("monitoringtest: %w", err)
 	}
-	s := &SnoozeServer{addr: l.Addr().String(), gsrv: grpc.NewServer(), policies: map[string]*monitoringpb.AlertPolicy{}}
-	monitoringpb.RegisterSnoozeServiceServer(s.gsrv, s)
-	monitoringpb.RegisterAlertPolicyServiceServer(s.gsrv, s)
-	go s.gsrv.Serve(l) //nolint:errcheck // Serve returns when Close stops the server.
 	return s, nil
 }
 
-// NewSnoozes starts a SnoozeServer that stops when the test ends.
-func NewSnoozes(t testing.TB) *SnoozeServer {
-	t.Helper()
-	s, err := StartSnoozes()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(s.Close)
-	return s
-}
-
-// Addr is host:port, for cloudrun.EndpointOptions.
-func (s *SnoozeServer) Addr() string { return s.addr }
-
-// Close stops the server.
-func (s *SnoozeServer) Close() { s.gsrv.Stop() }
+// NewSnoozes starts a SnoozeServer that stops when the test ends. Its Addr, for
+// cloudrun.EndpointOptions, and Close come from fakeserver.Server.
+func NewSnoozes(t testing.TB) *SnoozeServer { return fakeserver.New(t, StartSnoozes) }
 
 // AddPolicy stores an alert policy: name projects/P/alertPolicies/ID, displayName as the
 // incident's policy_name.

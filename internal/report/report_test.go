@@ -3,7 +3,6 @@ package report
 import (
 	"flag"
 	"image"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,13 +12,11 @@ import (
 
 	"github.com/runmedic/runmedic/internal/browsertest"
 	"github.com/runmedic/runmedic/internal/chart"
+	"github.com/runmedic/runmedic/internal/golden"
 	"github.com/runmedic/runmedic/internal/snapshot"
 )
 
-var (
-	update = flag.Bool("update", false, "rewrite the golden files under testdata")
-	shots  = flag.String("shots", "", "keep the screenshots in this directory")
-)
+var shots = flag.String("shots", "", "keep the screenshots in this directory")
 
 var t0 = time.Date(2026, 3, 14, 9, 55, 0, 0, time.UTC)
 
@@ -80,27 +77,8 @@ func sample() Incident {
 	return in
 }
 
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		t.Logf("updated %s", path)
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read golden: %v (run go test ./internal/report -update)", err)
-	}
-	if diff := cmp.Diff(string(want), got); diff != "" {
-		t.Errorf("%s differs (-want +got):\n%s", path, diff)
-	}
-}
-
 func TestMarkdownGolden(t *testing.T) {
-	golden(t, "incident.md", Markdown(sample()))
+	golden.Check(t, "testdata/incident.md", Markdown(sample()))
 }
 
 func TestMarkdownOpenIncidentWithoutData(t *testing.T) {

@@ -8,7 +8,6 @@ import (
 	"context"
 	"fmt"
 	"hash/crc32"
-	"net"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,14 +17,15 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"github.com/runmedic/runmedic/internal/fakeserver"
 )
 
 // Server is the fake service. All methods are safe for concurrent use.
 type Server struct {
 	secretmanagerpb.UnimplementedSecretManagerServiceServer
 
-	addr string
-	gsrv *grpc.Server
+	fakeserver.Server
 
 	mu       sync.Mutex
 	versions map[string][]version // secret name (projects/P/secrets/S) → versions 1..n
@@ -40,32 +40,16 @@ type version struct {
 
 // Start starts a Server on a random 127.0.0.1 port. The caller must Close it.
 func Start() (*Server, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, fmt.Errorf("secretmanagertest: listen: %w", err)
+	s := &Server{versions: map[string][]version{}, denied: map[string]bool{}}
+	if err := s.Server.Start("127.0.0.1:0", func(g *grpc.Server) { secretmanagerpb.RegisterSecretManagerServiceServer(g, s) }); err != nil {
+		return nil, fmt.Errorf("secretmanagertest: %w", err)
 	}
-	s := &Server{addr: l.Addr().String(), gsrv: grpc.NewServer(), versions: map[string][]version{}, denied: map[string]bool{}}
-	secretmanagerpb.RegisterSecretManagerServiceServer(s.gsrv, s)
-	go s.gsrv.Serve(l) //nolint:errcheck // Serve returns when Close stops the server.
 	return s, nil
 }
 
-// New starts a Server that stops when the test ends.
-func New(t testing.TB) *Server {
-	t.Helper()
-	s, err := Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(s.Close)
-	return s
-}
-
-// Addr is host:port, for cloudrun.EndpointOptions or RUNMEDIC_SECRETMANAGER_ENDPOINT.
-func (s *Server) Addr() string { return s.addr }
-
-// Close stops the server.
-func (s *Server) Close() { s.gsrv.Stop() }
+// New starts a Server that stops when the test ends. Its Addr, for cloudrun.EndpointOptions or
+// RUNMEDIC_SECRETMANAGER_ENDPOINT, and Close come from fakeserver.Server.
+func New(t testing.TB) *Server { return fakeserver.New(t, Start) }
 
 // AddVersion adds an enabled version to secret (projects/P/secrets/S) and returns its number.
 func (s *Server) AddVersion(secret, data string) int {

@@ -114,8 +114,9 @@ func sourceOf(m *module, local string) string {
 	return ""
 }
 
-// TestManagedProjectAlerts checks the project's memory alerts are the runbook's, grouped so the
-// function can name the service, and sent through a channel to the central topic.
+// TestManagedProjectAlerts checks the project's memory alerts have the runbook's thresholds, come
+// from the memory-alerts module the central project uses, and are sent through a channel to the
+// central topic.
 func TestManagedProjectAlerts(t *testing.T) {
 	m := loadProject(t)
 	for name, want := range map[string]cty.Value{
@@ -135,49 +136,7 @@ func TestManagedProjectAlerts(t *testing.T) {
 		t.Error("the channel is not in the managed project pointing at the central topic")
 	}
 
-	p := m.resource(t, "google_monitoring_alert_policy", "memory")
-	if !refersTo(t, p, "project", "var.project_id") || !refersTo(t, p, "notification_channels", "google_monitoring_notification_channel.alert_topic") {
-		t.Error("the alert policies are not in the managed project, notifying its channel")
-	}
-	alerts := m.locals["memory_alerts"]
-	if !alerts.IsWhollyKnown() || len(alerts.AsValueMap()) != 2 {
-		t.Fatalf("local.memory_alerts = %#v, want remediation and critical", alerts)
-	}
-	for k, v := range alerts.AsValueMap() {
-		each := map[string]cty.Value{"key": cty.StringVal(k), "value": v}
-		if l := m.value(t, p, "user_labels", each).GetAttr("remediation"); !l.RawEquals(cty.StringVal("auto")) {
-			t.Errorf("%s: user_labels.remediation = %#v, want auto", k, l)
-		}
-	}
-	c := "conditions.condition_threshold."
-	groupBy := m.value(t, p, c+"aggregations.group_by_fields", nil)
-	var fields []string
-	for _, v := range groupBy.AsValueSlice() {
-		fields = append(fields, v.AsString())
-	}
-	if diff := cmp.Diff([]string{"resource.label.project_id", "resource.label.service_name", "resource.label.location"}, fields); diff != "" {
-		t.Errorf("group_by_fields (-want +got):\n%s", diff)
-	}
-	for path, want := range map[string]string{
-		c + "aggregations.per_series_aligner":   "ALIGN_PERCENTILE_99",
-		c + "aggregations.cross_series_reducer": "REDUCE_MAX",
-		c + "filter":                            `resource.type = "cloud_run_revision" AND metric.type = "run.googleapis.com/container/memory/utilizations"`,
-	} {
-		if got := m.str(t, p, path); got != want {
-			t.Errorf("%s = %q, want %q", path, got, want)
-		}
-	}
-	prompts := m.value(t, p, "alert_strategy.notification_prompts", nil)
-	if !prompts.RawEquals(cty.TupleVal([]cty.Value{cty.StringVal("OPENED"), cty.StringVal("CLOSED")})) {
-		t.Errorf("notification_prompts = %#v, want OPENED and CLOSED", prompts)
-	}
-
-	// Narrowed to named services, the filter says so.
-	m.vars["services"] = cty.ListVal([]cty.Value{cty.StringVal("api"), cty.StringVal("web")})
-	m.evalLocals()
-	if got, want := m.str(t, p, c+"filter"), `resource.labels.service_name = one_of("api", "web")`; !strings.HasSuffix(got, " AND "+want) {
-		t.Errorf("filter with services = %q, want it to end with %q", got, want)
-	}
+	checkAlertsCall(t, m, "../memory-alerts", "var.services")
 }
 
 // TestManagedProjectsCall checks the root module instantiates the module once per entry of

@@ -11,83 +11,25 @@ resource "google_monitoring_notification_channel" "alert_topic" {
   depends_on = [google_pubsub_topic_iam_member.alert_monitoring_publisher]
 }
 
-locals {
-  # The runbook's memory alerts, as the central project has them. Both carry
-  # remediation = "auto": the policies decide, the alert only says where and how bad.
-  memory_alerts = {
-    remediation = {
-      threshold = var.memory_threshold_remediation
-      severity  = "WARNING"
-    }
-    critical = {
-      threshold = var.memory_threshold_critical
-      severity  = "CRITICAL"
-    }
-  }
+# The runbook's memory alerts, as the central project has them.
+module "memory_alerts" {
+  source = "../memory-alerts"
 
-  # Grouping by these labels keeps them in the incident's resource.labels, so the function can
-  # tell which project, location and service the incident is about.
-  memory_group_by = [
-    "resource.label.project_id",
-    "resource.label.service_name",
-    "resource.label.location",
-  ]
+  project_id           = var.project_id
+  notification_channel = google_monitoring_notification_channel.alert_topic.id
+  name_prefix          = var.name_prefix
+  services             = var.services
+  documentation        = "runmedic acts only on services that opted in with the label runmedic_io_mode; see the audit topic ${var.audit_topic_id}."
 
-  memory_filter = join(" AND ", concat(
-    [
-      "resource.type = \"cloud_run_revision\"",
-      "metric.type = \"run.googleapis.com/container/memory/utilizations\"",
-    ],
-    length(var.services) == 0 ? [] : ["resource.labels.service_name = one_of(${join(", ", [for n in var.services : "\"${n}\""])})"],
-  ))
+  memory_threshold_remediation = var.memory_threshold_remediation
+  memory_threshold_critical    = var.memory_threshold_critical
+  alert_duration               = var.alert_duration
+  renotify_interval            = var.renotify_interval
+  auto_close                   = var.auto_close
+  labels                       = var.labels
 }
 
-resource "google_monitoring_alert_policy" "memory" {
-  for_each = local.memory_alerts
-
-  project      = var.project_id
-  display_name = "${var.name_prefix}: Cloud Run memory p99 > ${format("%.0f", each.value.threshold * 100)}% (${each.key})"
-  combiner     = "OR"
-  severity     = each.value.severity
-  user_labels  = merge(var.labels, { remediation = "auto" })
-
-  conditions {
-    display_name = "Cloud Run memory p99 > ${format("%.0f", each.value.threshold * 100)}%"
-
-    condition_threshold {
-      filter          = local.memory_filter
-      comparison      = "COMPARISON_GT"
-      threshold_value = each.value.threshold
-      duration        = var.alert_duration
-
-      aggregations {
-        alignment_period     = "60s"
-        per_series_aligner   = "ALIGN_PERCENTILE_99"
-        cross_series_reducer = "REDUCE_MAX"
-        group_by_fields      = local.memory_group_by
-      }
-
-      trigger {
-        count = 1
-      }
-    }
-  }
-
-  alert_strategy {
-    auto_close           = var.auto_close
-    notification_prompts = ["OPENED", "CLOSED"]
-
-    notification_channel_strategy {
-      notification_channel_names = [google_monitoring_notification_channel.alert_topic.id]
-      renotify_interval          = var.renotify_interval
-    }
-  }
-
-  notification_channels = [google_monitoring_notification_channel.alert_topic.id]
-
-  documentation {
-    mime_type = "text/markdown"
-    subject   = "Cloud Run memory ${each.key}: $${resource.label.service_name}"
-    content   = "Runbook: Memory Issues (OOM), alert-memory-high. runmedic acts only on services that opted in with the label runmedic_io_mode; see the audit topic ${var.audit_topic_id}."
-  }
+moved {
+  from = google_monitoring_alert_policy.memory
+  to   = module.memory_alerts.google_monitoring_alert_policy.memory
 }

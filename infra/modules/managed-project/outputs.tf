@@ -5,5 +5,5 @@ output "notification_channel" {
 
 output "alert_policies" {
   description = "The memory alert policies of this project, by name (remediation, critical)."
-  value       = { for k, p in google_monitoring_alert_policy.memory : k => p.name }
+  value       = { for k, p in module.memory_alerts.policies : k => p.name }
 }
