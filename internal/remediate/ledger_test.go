@@ -173,8 +173,14 @@ func TestTwoInstancesOneChange(t *testing.T) {
 	if n := len(e.state().Actions); n != 1 {
 		t.Errorf("%d recorded actions, want 1", n)
 	}
-	if n := len(e.audit.eventsWith(audit.Applied)); n != 1 {
-		t.Errorf("%d applied events, want 1", n)
+	// The audit trail is at least once: an instance may publish again an event the other one
+	// has not yet marked published, under the same id.
+	ids := map[string]bool{}
+	for _, ev := range e.audit.eventsWith(audit.Applied) {
+		ids[ev.ID] = true
+	}
+	if len(ids) != 1 {
+		t.Errorf("%d distinct applied events, want 1", len(ids))
 	}
 }
 
