@@ -24,7 +24,7 @@ import (
 // retried, or, wrapped in ErrPermanent, when it failed for good. Redeliveries and Monitoring's
 // re-notifications re-read the service and find the work done: effects happen once per
 // (service, incident, step).
-func (r *Remediator) Handle(ctx context.Context, a alert.Alert) (audit.Event, error) {
+func (r *Remediator) Handle(ctx context.Context, a alert.Alert) (res audit.Event, err error) {
 	ev := audit.Event{
 		Time:          r.Now().UTC(),
 		Incident:      a.Incident.ID,
@@ -42,13 +42,19 @@ func (r *Remediator) Handle(ctx context.Context, a alert.Alert) (audit.Event, er
 		}}
 		return ev.WithID(), r.publishEvent(ctx, ev.WithID())
 	}
-	unlock, err := r.lock(ctx, a.Target)
+	f, lead := r.join(a, ev.Time)
+	if !lead {
+		return r.coalesced(ctx, ev, f)
+	}
+	var run *Run
+	defer func() { r.land(f, run, res, err) }()
+	unlock, err := r.lockFlight(ctx, f, a.Target)
 	if err != nil {
 		return r.failed(ctx, ev, err)
 	}
 	defer unlock()
 	for attempt := 1; ; attempt++ {
-		run, err := r.Prepare(ctx, a)
+		run, err = r.Prepare(ctx, a)
 		if errors.Is(err, ledger.ErrUnreadable) {
 			return r.failClosed(ctx, ev, a, err)
 		}
