@@ -82,7 +82,7 @@ func (r *Remediator) land(f *flight, run *Run, ev audit.Event, err error) {
 
 // memoUntil is when the memo of a run that ended well stops holding: the incident's next
 // verification or escalation time. A run that leaves work the next delivery must do (a rollout
-// not yet read, a message that failed, a step of the ladder skipped while memory recovered) is
+// not yet read, a message that failed, a step of the ladder held back because memory is low) is
 // not memoised.
 func (r *Remediator) memoUntil(run *Run, ev audit.Event) time.Time {
 	now := r.Now().UTC()
@@ -108,6 +108,10 @@ func (r *Remediator) memoUntil(run *Run, ev audit.Event) time.Time {
 			earlier(now.Add(after))
 		}
 	}
+	// A step held back inside a verification window waits for the window's end, which is a
+	// due time above; one held back because memory is low may be sent at any run.
+	p := run.rec.st.Pending
+	windowOpen := (p != nil && now.Before(p.VerifyAt)) || run.Outcome.Plan.Applyable
 	inc := run.Snapshot.Incident
 	for _, n := range run.Outcome.Plan.Notifications {
 		after, err := time.ParseDuration(n.After)
@@ -119,8 +123,8 @@ func (r *Remediator) memoUntil(run *Run, ev audit.Event) time.Time {
 			earlier(at)
 			continue
 		}
-		if after > 0 && !run.rec.st.EscalationSent(inc.ID, state.StepKey(n.To, n.After)) {
-			return time.Time{} // due at this run: sent, or held back while memory recovers
+		if after > 0 && !run.rec.st.EscalationSent(inc.ID, state.StepKey(n.To, n.After)) && !windowOpen {
+			return time.Time{} // due at this run: sent, or held back while memory is low
 		}
 	}
 	return until
