@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/runmedic/runmedic/internal/audit"
+	"github.com/runmedic/runmedic/internal/monitoring"
+	"github.com/runmedic/runmedic/internal/snapshot"
 )
 
 // fleetEventServices is how many managed services alert at once in the fleet event.
@@ -69,6 +71,18 @@ func runFleetEvent(tb testing.TB, f *fleet, c *clock) fleetEventResult {
 		res.lastChange = max(res.lastChange, at.Sub(start))
 	}
 
+	// The raise works: memory falls to half of the new limit from the change on.
+	for _, svc := range f.services {
+		var points []snapshot.Point
+		for at := virtualStart.Add(-3 * time.Hour).Truncate(time.Minute); at.Before(virtualStart.Add(time.Hour)); at = at.Add(time.Minute) {
+			v := 0.93
+			if at.After(virtualStart) {
+				v = 0.5
+			}
+			points = append(points, snapshot.Point{At: at, Value: v})
+		}
+		f.mon.SetSeries(monitoring.MetricMemory, f.target(svc), points, nil)
+	}
 	judged := map[string]audit.Outcome{}
 	for c.Now().Sub(virtualStart) < time.Hour && len(judged) < len(f.services) {
 		c.Advance(fleetEventTick)
@@ -132,6 +146,9 @@ func TestFleetEvent(t *testing.T) {
 	}
 	res := runFleetEvent(t, f, c)
 	checkFleetEvent(t, f, seeded) // the time is the benchmark's to judge, on a quiet machine
+	if res.verified != len(f.services) {
+		t.Errorf("%d of %d changes verified, want all: memory fell after each", res.verified, len(f.services))
+	}
 	t.Logf("last change %s, all judged at %s fleet time (%d verified, %d failed), ticks %s",
 		res.lastChange.Round(time.Millisecond), res.allVerified, res.verified, res.failed, res.tickWall.Round(time.Millisecond))
 }
