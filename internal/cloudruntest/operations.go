@@ -3,6 +3,7 @@ package cloudruntest
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"cloud.google.com/go/longrunning/autogen/longrunningpb"
 	"cloud.google.com/go/run/apiv2/runpb"
@@ -16,6 +17,7 @@ import (
 type operation struct {
 	service   string // the service it reconciles
 	remaining int
+	readyAt   time.Time                // with SetRolloutTime: not done before then, on the fake's clock
 	final     *longrunningpb.Operation // the operation once done
 }
 
@@ -38,8 +40,12 @@ func (s *Server) newOperation(service string, svc *runpb.Service, failure error,
 	} else {
 		final.Result = &longrunningpb.Operation_Response{Response: meta}
 	}
-	s.ops[name] = &operation{service: service, remaining: polls, final: final} // readable when done, as Cloud Run keeps it
-	if polls == 0 {
+	op := &operation{service: service, remaining: polls, final: final} // readable when done, as Cloud Run keeps it
+	if s.rollout > 0 {
+		op.readyAt = s.clock().Add(s.rollout)
+	}
+	s.ops[name] = op
+	if polls == 0 && op.readyAt.IsZero() {
 		return final
 	}
 	if st, ok := s.services[service]; ok {
@@ -59,7 +65,7 @@ func (f *operationsServer) GetOperation(_ context.Context, req *longrunningpb.Ge
 	if op.remaining > 0 {
 		op.remaining--
 	}
-	if op.remaining > 0 {
+	if op.remaining > 0 || (!op.readyAt.IsZero() && f.s.clock().Before(op.readyAt)) {
 		return &longrunningpb.Operation{Name: op.final.GetName(), Metadata: op.final.GetMetadata()}, nil
 	}
 	if st, ok := f.s.services[op.service]; ok {
@@ -72,7 +78,7 @@ func (f *operationsServer) GetOperation(_ context.Context, req *longrunningpb.Ge
 func (f *operationsServer) WaitOperation(ctx context.Context, req *longrunningpb.WaitOperationRequest) (*longrunningpb.Operation, error) {
 	f.s.mu.Lock()
 	if op, ok := f.s.ops[req.GetName()]; ok {
-		op.remaining = 1
+		op.remaining, op.readyAt = 1, time.Time{}
 	}
 	f.s.mu.Unlock()
 	return f.GetOperation(ctx, &longrunningpb.GetOperationRequest{Name: req.GetName()})

@@ -43,6 +43,8 @@ type Server struct {
 	faults   map[string]*fault        // by short method name, e.g. "UpdateService"
 	calls    map[string]int           // calls received, by short method name
 	polls    int                      // GetOperation calls an update needs before it is done
+	rollout  time.Duration            // how long an update takes to roll out on clock; 0: polls decide
+	clock    func() time.Time         // the time rollouts are judged by
 }
 
 // serviceState is one service and everything Cloud Run keeps beside it.
@@ -130,6 +132,15 @@ func (s *Server) SetOperationPolls(n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.polls = n
+}
+
+// SetRolloutTime makes every later update return an operation that is done only once d has
+// passed on clock since it was issued, the way Cloud Run takes time to make a new revision Ready
+// (WaitOperation still finishes it at once). A zero d restores the default.
+func (s *Server) SetRolloutTime(d time.Duration, clock func() time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.rollout, s.clock = d, clock
 }
 
 // SetRevisionReadyFailure makes every revision the named service creates from now on fail its

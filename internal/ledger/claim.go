@@ -45,6 +45,12 @@ type Limits struct {
 	MaxConcurrentRollouts int
 }
 
+// fleetAttempts bounds the tries of a transaction that writes fleet/limits. Every change in the
+// fleet claims and records through that one document, so when many services change at once their
+// transactions queue on it and the emulator, like Firestore, aborts the ones that wait too long;
+// each try starts again from a fresh read, so retrying is safe.
+var fleetAttempts = firestore.MaxAttempts(25)
+
 // fleetDoc is fleet/limits: the changes of the last hour and the rollouts in progress, by
 // service. It holds at most the limits' worth of entries.
 type fleetDoc struct {
@@ -60,6 +66,8 @@ func (s *Store) Claim(ctx context.Context, target snapshot.Target, version int64
 	svc := s.service(target)
 	act := svc.Collection(colActions).Doc(entryID(c.Key()))
 	now := c.At
+	s.claims.Lock()
+	defer s.claims.Unlock()
 	err := s.client.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
 		docs, err := tx.GetAll([]*firestore.DocumentRef{svc, act, s.fleet()})
 		if err != nil {
@@ -115,7 +123,7 @@ func (s *Store) Claim(ctx context.Context, target snapshot.Target, version int64
 			"project": target.Project, "location": target.Location, "service": target.Service,
 			"version": version + 1, "open": true, "updated_at": now, "expire_at": expireAt(now),
 		}, firestore.MergeAll)
-	})
+	}, fleetAttempts)
 	if err != nil {
 		if errors.Is(err, ErrStale) || errors.Is(err, ErrClaimed) || errors.Is(err, ErrFleetLimit) || errors.Is(err, ErrUnreadable) {
 			return err

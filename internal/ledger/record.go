@@ -140,7 +140,7 @@ func (s *Store) record(ctx context.Context, target snapshot.Target, before, afte
 			}
 		}
 		return tx.Set(svc, rootData, firestore.MergeAll)
-	})
+	}, fleetAttempts)
 	if err != nil {
 		return fmt.Errorf("record ledger of %s: %w", target.Name(), err)
 	}

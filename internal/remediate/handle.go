@@ -22,19 +22,25 @@ import (
 // retried, or, wrapped in ErrPermanent, when it failed for good. Redeliveries and Monitoring's
 // re-notifications re-read the service and find the work done: effects happen once per
 // (service, incident, step).
-func (r *Remediator) Handle(ctx context.Context, a alert.Alert) (audit.Event, error) {
+func (r *Remediator) Handle(ctx context.Context, a alert.Alert) (res audit.Event, err error) {
 	ev := newEvent(a, r.Now().UTC())
 	ev.Step = "observe"
 	if _, ok := r.Config.Allowed(a.Target); !ok {
 		return r.refuseUnlisted(ctx, ev, a.Target) // not even read: nothing else is ever touched
 	}
-	unlock, err := r.lock(ctx, a.Target)
+	f, lead := r.join(a, ev.Time)
+	if !lead {
+		return r.coalesced(ctx, ev, f)
+	}
+	var run *Run
+	defer func() { r.land(f, run, res, err) }()
+	unlock, err := r.lockFlight(ctx, f, a.Target)
 	if err != nil {
 		return r.failed(ctx, ev, err)
 	}
 	defer unlock()
 	for attempt := 1; ; attempt++ {
-		run, err := r.Prepare(ctx, a)
+		run, err = r.Prepare(ctx, a)
 		if errors.Is(err, ledger.ErrUnreadable) {
 			return r.failClosed(ctx, ev, a, err)
 		}

@@ -68,9 +68,15 @@ type Remediator struct {
 	// config names.
 	Fleet Fleet
 	Now   func() time.Time
+	// Coalesce lets duplicates of an incident that wait behind the run holding its service take
+	// that run's outcome (see coalesce.go). Off by default: under a storm of fast answers the
+	// functions framework's CloudEvents receiver (sdk-go v2.16.2) can leave a push unanswered.
+	Coalesce bool
 
-	mu    sync.Mutex
-	locks map[string]chan struct{} // one slot per service: held while a run works on it
+	mu      sync.Mutex
+	locks   map[string]chan struct{}      // one slot per service: held while a run works on it
+	gens    map[string]uint64             // per service, how many times its lock was taken
+	flights map[string]map[string]*flight // per service, runs of Handle and their memos by key
 
 	imports imports // the services whose legacy annotation the tick knows to be imported
 }
@@ -97,6 +103,13 @@ func IsPermanent(err error) bool { return errors.Is(err, ErrPermanent) }
 // lock serialises work on one service. It gives up when ctx ends, so a delivery queued behind a
 // slow one still returns within its deadline (and is redelivered).
 func (r *Remediator) lock(ctx context.Context, target snapshot.Target) (unlock func(), err error) {
+	unlock, _, err = r.lockGen(ctx, target)
+	return unlock, err
+}
+
+// lockGen is lock, with the generation of the service's lock it took. Taking the lock moves the
+// generation on, which ends every memo of earlier runs on the service (see flight).
+func (r *Remediator) lockGen(ctx context.Context, target snapshot.Target) (unlock func(), gen uint64, err error) {
 	r.mu.Lock()
 	if r.locks == nil {
 		r.locks = map[string]chan struct{}{}
@@ -109,10 +122,24 @@ func (r *Remediator) lock(ctx context.Context, target snapshot.Target) (unlock f
 	r.mu.Unlock()
 	select {
 	case slot <- struct{}{}:
-		return func() { <-slot }, nil
 	case <-ctx.Done():
-		return nil, fmt.Errorf("wait for other work on %s: %w", target.Name(), ctx.Err())
+		return nil, 0, fmt.Errorf("wait for other work on %s: %w", target.Name(), ctx.Err())
 	}
+	r.mu.Lock()
+	if r.gens == nil {
+		r.gens = map[string]uint64{}
+	}
+	r.gens[target.Name()]++
+	gen = r.gens[target.Name()]
+	for key, f := range r.flights[target.Name()] {
+		select {
+		case <-f.done: // its memo no longer holds
+			delete(r.flights[target.Name()], key)
+		default:
+		}
+	}
+	r.mu.Unlock()
+	return func() { <-slot }, gen, nil
 }
 
 // Observe reads the service, its metrics (per revision too), the OOM kills in its logs and

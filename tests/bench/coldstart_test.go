@@ -12,6 +12,8 @@ import (
 
 	"github.com/runmedic/runmedic/internal/clients"
 	"github.com/runmedic/runmedic/internal/cloudruntest"
+	"github.com/runmedic/runmedic/internal/firestoretest"
+	"github.com/runmedic/runmedic/internal/ledger"
 	"github.com/runmedic/runmedic/internal/loggingtest"
 	"github.com/runmedic/runmedic/internal/monitoringtest"
 	"github.com/runmedic/runmedic/internal/snapshot"
@@ -61,7 +63,9 @@ func BenchmarkColdStart(b *testing.B) {
 		cmd.Env = append(os.Environ(),
 			clients.EnvRunEndpoint+"="+run.Addr(), clients.EnvMonitoringEndpoint+"="+mon.Addr(),
 			clients.EnvLoggingEndpoint+"="+lg.Addr(),
-			"GOOGLE_CLOUD_PROJECT="+project, "FUNCTION_TARGET=", "PUBSUB_EMULATOR_HOST=")
+			// The ledger in a project of its own each time: the first delivery finds no history.
+			ledger.EnvEmulator+"="+firestoretest.Shared(b).Host(), ledger.EnvProject+"="+firestoretest.Project(b),
+			"FUNCTION_TARGET=", "PUBSUB_EMULATOR_HOST=")
 		stderr, err := cmd.StderrPipe()
 		if err != nil {
 			b.Fatal(err)

@@ -141,7 +141,7 @@ func TestFaultMatrix(t *testing.T) {
 // runFault runs one case on a fresh one-service fleet.
 func runFault(t *testing.T, c faultCase) faultRow {
 	t.Helper()
-	f := newFleet(t, fleetOptions{})
+	f := newFleet(t, fleetOptions{wait: true}) // the matrix covers the rollout inside the delivery (GetOperation faults)
 	svc := f.services[0]
 	seeded := len(f.run.Revisions(f.name(svc)))
 	var row faultRow

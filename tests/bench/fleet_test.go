@@ -86,7 +86,23 @@ type fleetOptions struct {
 	services  int  // how many services (default 1)
 	countOnly bool // the audit sink counts events instead of keeping them (the soak)
 	quiet     bool // log lines are discarded
+	// wait makes every apply wait for its rollout inside the delivery; by default a delivery
+	// issues the change and returns, as the function does (Remediator.Rollouts).
+	wait bool
+	// clock is the fleet's time (runmedic's and the fake Cloud Run's); nil is the wall clock.
+	clock *clock
+	// coalesce lets duplicates take the outcome of the run they wait behind (Remediator.Coalesce).
+	coalesce bool
 }
+
+// clock is the wall clock moved on by a settable offset, so a benchmark can let minutes pass.
+type clock struct{ offset atomic.Int64 }
+
+// Now is the wall time plus the offset.
+func (c *clock) Now() time.Time { return time.Now().Add(time.Duration(c.offset.Load())) }
+
+// Advance moves the clock on by d.
+func (c *clock) Advance(d time.Duration) { c.offset.Add(int64(d)) }
 
 // newFleet deploys a fleet. Every time in the fixture moves so that it was captured this minute.
 func newFleet(tb testing.TB, o fleetOptions) *fleet {
@@ -138,6 +154,11 @@ func newFleet(tb testing.TB, o fleetOptions) *fleet {
 		f.incident[name] = inc
 		f.services = append(f.services, name)
 	}
+	if !o.wait {
+		// Changes issued without waiting stay rollouts in progress until a later run reads them:
+		// every service of the fleet may have one.
+		cfg.Fleet.MaxConcurrentRollouts = max(cfg.Fleet.MaxConcurrentRollouts, 2*o.services)
+	}
 	if err := cfg.Validate(); err != nil {
 		tb.Fatal(err)
 	}
@@ -155,14 +176,22 @@ func newFleet(tb testing.TB, o fleetOptions) *fleet {
 	log := audit.NewLogger(w)
 	f.wire = &ledgerWire{}
 	f.ledger = firestoretest.Shared(tb).Store(tb, f.wire.options()...)
+	clockNow := time.Now
+	if o.clock != nil {
+		clockNow = o.clock.Now
+	}
 	f.r = &remediate.Remediator{
 		Policy: eng, Config: cfg,
 		Observer: runClient, Applier: runClient, Metrics: monClient,
-		Audit: f.audit, Notify: f.notify, Log: log, Now: time.Now, Ledger: f.ledger,
+		Audit: f.audit, Notify: f.notify, Log: log, Now: clockNow, Ledger: f.ledger,
+		Coalesce: o.coalesce,
+	}
+	if !o.wait {
+		f.r.Rollouts = runClient
 	}
 	f.handler = &function.Handler{
 		Remediator: f.r, Log: log, MaxEventAge: cfg.Defaults.MaxEventAge.Duration,
-		Project: project, Now: time.Now,
+		Project: project, Now: clockNow,
 	}
 	source := "//pubsub.googleapis.com/projects/" + project + "/topics/" + f.topic
 	routes.Store(source, f)

@@ -133,11 +133,13 @@ func (w *ledgerWire) add(reads int) {
 }
 
 // TestLedgerCostPerDelivery counts the Firestore documents read and written and the
-// transactions committed by one delivery through HTTP: the first (it raises memory), a
-// duplicate of it, and a verify tick with the incident watched. Reads are counted as Firestore
-// bills them (a query that returns nothing is one read, a missing document is one).
+// transactions committed by one delivery through HTTP: the first (it claims and issues a memory
+// raise without waiting for its rollout), a duplicate of it (it reads the rollout, done, and
+// records it), a second duplicate (it takes the memo of the run before it), and a verify tick
+// with the incident watched. Reads are counted as Firestore bills them (a query that returns
+// nothing is one read, a missing document is one).
 func TestLedgerCostPerDelivery(t *testing.T) {
-	f := newFleet(t, fleetOptions{})
+	f := newFleet(t, fleetOptions{coalesce: true})
 	svc := f.services[0]
 	f.wire.cost() // the fleet's setup
 	row := func(what string) string {
@@ -145,20 +147,18 @@ func TestLedgerCostPerDelivery(t *testing.T) {
 		return fmt.Sprintf("| %s | %d | %d | %d |", what, r, w, tx)
 	}
 	var rows []string
-	if st, err := f.deliver(svc, "inc-1", "msg-1"); err != nil || !acked(st) {
-		t.Fatalf("first delivery: %d, %v", st, err)
+	for i, what := range []string{"first delivery (claims, issues the change)", "duplicate (records the rollout)", "second duplicate (coalesced)"} {
+		if st, err := f.deliver(svc, "inc-1", fmt.Sprintf("msg-%d", i+1)); err != nil || !acked(st) {
+			t.Fatalf("%s: %d, %v", what, st, err)
+		}
+		rows = append(rows, row(what))
 	}
-	rows = append(rows, row("first delivery (applies)"))
-	if st, err := f.deliver(svc, "inc-1", "msg-2"); err != nil || !acked(st) {
-		t.Fatalf("duplicate: %d, %v", st, err)
-	}
-	rows = append(rows, row("duplicate"))
 	if _, err := f.r.Tick(context.Background()); err != nil {
 		t.Fatalf("tick: %v", err)
 	}
 	rows = append(rows, row("tick with one watched incident"))
-	if !strings.HasSuffix(rows[0], " 2 |") || !strings.HasSuffix(rows[1], "| 0 | 0 |") || !strings.HasSuffix(rows[2], "| 0 | 0 |") {
-		t.Errorf("costs %q: want two transactions (claim, record) for the change, none and no writes for the duplicate and the tick", rows)
+	if !strings.HasSuffix(rows[0], " 2 |") || !strings.HasSuffix(rows[1], " 1 |") || !strings.HasSuffix(rows[2], "| 0 | 0 | 0 |") || !strings.HasSuffix(rows[3], "| 0 | 0 |") {
+		t.Errorf("costs %q: want two transactions (claim, record) for the change, one to record its rollout, nothing for the coalesced duplicate, no writes for the tick", rows)
 	}
 	t.Log("\n| delivery | documents read | written | transactions |\n| --- | --- | --- | --- |")
 	for _, r := range rows {

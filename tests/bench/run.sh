@@ -83,6 +83,11 @@ log "storm (go test -bench BenchmarkStorm): 1,000 + 100 deliveries, 8 in flight"
 storm=$(go test -run '^$' -bench 'BenchmarkStorm' -benchtime 1x ./tests/bench/)
 storm_eps=$(metric BenchmarkStorm events/s <<<"$storm")
 
+log "fleet event (go test -bench BenchmarkFleetEvent): 200 services at once, 30 s rollouts"
+fleet=$(go test -run '^$' -bench 'BenchmarkFleetEvent' -benchtime 1x ./tests/bench/)
+fleet_last=$(metric BenchmarkFleetEvent last-change-s <<<"$fleet")
+fleet_verified=$(metric BenchmarkFleetEvent all-verified-s <<<"$fleet")
+
 soak="not run (RUNMEDIC_SOAK=1 to run it)"
 if [[ "${RUNMEDIC_SOAK:-}" == "1" ]]; then
   log "soak: 50,000 deliveries in-process"
@@ -103,6 +108,7 @@ date:    $(date -u +%Y-%m-%dT%H:%MZ), load average $(cut -d' ' -f1-3 /proc/loada
 | cold start to first decision | ≤ 50 ms; resident memory ≤ 64 MiB | p50 ${cold_p50} ms; peak RSS ${cold_rss} MiB |
 | alert delivered → UpdateService issued (fakes on loopback) | p99 ≤ 20 ms | p50 ${lat_p50} ms, p99 ${lat_p99} ms |
 | storm: 1,000 deliveries of one incident + 100 other incidents | exactly one change per service per cooldown; ≥ 1,000 events/s | one change per service (asserted); ${storm_eps} events/s |
+| fleet event: 200 services alert at once, each rollout 30 s | every change issued within 5 s | last change issued after ${fleet_last} s; all verified at ${fleet_verified} s of fleet time |
 
 soak: ${soak}
 TABLE

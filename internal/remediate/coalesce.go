@@ -1,0 +1,156 @@
+package remediate
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/runmedic/runmedic/internal/alert"
+	"github.com/runmedic/runmedic/internal/audit"
+	"github.com/runmedic/runmedic/internal/snapshot"
+	"github.com/runmedic/runmedic/internal/state"
+)
+
+// flight is one run of Handle for a (service, incident, incident state) and, once it has ended,
+// its memo. Deliveries of the same key that arrive while it runs, or while its memo holds, take
+// its outcome instead of running the runbook again: a storm of redeliveries and re-notifications
+// costs one run, not one run each behind the service's lock.
+//
+// The memo holds only while nothing else has worked on the service (gen is the service's lock
+// generation the run held) and only until the incident's next due time: its pending verification,
+// the next step of its escalation ladder, or verify_after from now when nothing is scheduled.
+type flight struct {
+	key   string
+	done  chan struct{} // closed when the run has ended and ev, err and until are set
+	gen   uint64        // the service's lock generation this run held
+	ev    audit.Event
+	err   error
+	until time.Time // the memo holds before it; zero: not memoised
+}
+
+// flightKey names what a run decides for: the service, the incident and whether it is open.
+func flightKey(a alert.Alert) string {
+	return a.Target.Name() + "\x00" + a.Incident.ID + "\x00" + a.Incident.State
+}
+
+// join returns the flight a delivery of a belongs to: one running or memoised for its key
+// (lead false), or a new one this delivery runs (lead true).
+func (r *Remediator) join(a alert.Alert, now time.Time) (f *flight, lead bool) {
+	key, svc := flightKey(a), a.Target.Name()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.flights == nil {
+		r.flights = map[string]map[string]*flight{}
+	}
+	byKey := r.flights[svc]
+	if byKey == nil {
+		byKey = map[string]*flight{}
+		r.flights[svc] = byKey
+	}
+	if f := byKey[key]; f != nil && r.Coalesce {
+		select {
+		case <-f.done:
+			if f.gen == r.gens[svc] && now.Before(f.until) {
+				return f, false
+			}
+		default:
+			return f, false
+		}
+	}
+	f = &flight{key: key, done: make(chan struct{})}
+	byKey[key] = f
+	return f, true
+}
+
+// lockFlight takes the service's lock for the flight's run and notes the generation it holds.
+func (r *Remediator) lockFlight(ctx context.Context, f *flight, target snapshot.Target) (unlock func(), err error) {
+	unlock, gen, err := r.lockGen(ctx, target)
+	if err == nil {
+		f.gen = gen // read only after done is closed
+	}
+	return unlock, err
+}
+
+// land ends the flight with the run's outcome and decides how long it is memoised.
+func (r *Remediator) land(f *flight, run *Run, ev audit.Event, err error) {
+	if err == nil && run != nil {
+		f.until = r.memoUntil(run, ev)
+	}
+	f.ev, f.err = ev, err
+	close(f.done)
+}
+
+// memoUntil is when the memo of a run that ended well stops holding: the incident's next
+// verification or escalation time. A run that leaves work the next delivery must do (a rollout
+// not yet read, a message that failed, a step of the ladder held back because memory is low) is
+// not memoised.
+func (r *Remediator) memoUntil(run *Run, ev audit.Event) time.Time {
+	now := r.Now().UTC()
+	if ev.Outcome == audit.Failed || run.rec.st.Rollout != nil || (run.Outcome.Plan.Applyable && r.noWait()) {
+		return time.Time{}
+	}
+	for _, d := range ev.Deliveries {
+		if d.Outcome == audit.DeliveryFailed {
+			return time.Time{}
+		}
+	}
+	until := now.Add(r.Config.Defaults.VerifyAfter.Duration)
+	earlier := func(t time.Time) {
+		if t.Before(until) {
+			until = t
+		}
+	}
+	if p := run.rec.st.Pending; p != nil {
+		earlier(p.VerifyAt)
+	}
+	if v := run.Outcome.Plan.Verification; v != nil && run.Outcome.Plan.Applyable {
+		if after, err := time.ParseDuration(v.After); err == nil {
+			earlier(now.Add(after))
+		}
+	}
+	// A step held back inside a verification window waits for the window's end, which is a
+	// due time above; one held back because memory is low may be sent at any run.
+	p := run.rec.st.Pending
+	windowOpen := (p != nil && now.Before(p.VerifyAt)) || run.Outcome.Plan.Applyable
+	inc := run.Snapshot.Incident
+	for _, n := range run.Outcome.Plan.Notifications {
+		after, err := time.ParseDuration(n.After)
+		if err != nil {
+			return time.Time{}
+		}
+		at := inc.StartedAt.Add(after)
+		if at.After(now) {
+			earlier(at)
+			continue
+		}
+		if after > 0 && !run.rec.st.EscalationSent(inc.ID, state.StepKey(n.To, n.After)) && !windowOpen {
+			return time.Time{} // due at this run: sent, or held back while memory is low
+		}
+	}
+	return until
+}
+
+// coalesced is the outcome of a delivery that joined flight f: the same error, so the same ack or
+// retry, and its own audit event, which repeats the run's decision without claiming its effects.
+func (r *Remediator) coalesced(ctx context.Context, ev audit.Event, f *flight) (audit.Event, error) {
+	select {
+	case <-f.done:
+	case <-ctx.Done():
+		return r.failed(ctx, ev, fmt.Errorf("wait for the run of %s: %w", ev.Target, ctx.Err()))
+	}
+	if f.err != nil {
+		ev.Step = f.ev.Step
+		return r.failed(ctx, ev, f.err)
+	}
+	out := f.ev
+	out.Time, out.Delivery, out.Warnings = ev.Time, ev.Delivery, ev.Warnings
+	switch out.Outcome { // what a run after it would find: the change made, the steps sent
+	case audit.Applied:
+		out.Outcome = audit.Duplicate
+	case audit.Escalated, audit.Verified, audit.VerificationFailed:
+		out.Outcome = audit.NoChange
+	}
+	out.Applied, out.Result, out.Deliveries = false, nil, nil
+	out = out.WithID()
+	return out, r.publishEvent(ctx, out)
+}

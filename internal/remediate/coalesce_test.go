@@ -1,0 +1,115 @@
+package remediate_test
+
+import (
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc/codes"
+
+	"github.com/runmedic/runmedic/internal/audit"
+	"github.com/runmedic/runmedic/internal/remediate"
+)
+
+// handleAll delivers the scenario's alert n times at once, each with its own message id, and
+// returns the errors in delivery order.
+func (e *env) handleAll(n int) []error {
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		a := e.alert
+		a.Delivery.MessageID = fmt.Sprintf("burst-%02d", i)
+		wg.Go(func() { _, errs[i] = e.r.Handle(e.ctx, a) })
+	}
+	wg.Wait()
+	return errs
+}
+
+// TestCoalescedBurst: deliveries of one incident at once make one change; each still gets its
+// own audit event, and only the run that made the change says it applied.
+func TestCoalescedBurst(t *testing.T) {
+	e := newEnv(t, "insufficient-memory", nil)
+	e.r.Coalesce = true
+	seeded := len(e.run.Revisions(e.name()))
+	const n = 12
+	for i, err := range e.handleAll(n) {
+		if err != nil {
+			t.Errorf("delivery %d: %v", i, err)
+		}
+	}
+	if got := len(e.run.Revisions(e.name())) - seeded; got != 1 {
+		t.Errorf("%d new revisions, want 1", got)
+	}
+	byDelivery := map[string]int{}
+	for _, ev := range e.audit.Events() {
+		byDelivery[ev.Delivery]++
+	}
+	for i := range n {
+		if id := fmt.Sprintf("burst-%02d", i); byDelivery[id] == 0 {
+			t.Errorf("delivery %s has no audit event", id)
+		}
+	}
+	if got := len(e.audit.eventsWith(audit.Applied)); got != 1 {
+		t.Errorf("%d applied events, want 1", got)
+	}
+}
+
+// TestMemoHoldsUntilVerification: after a change, a duplicate takes the memo without reading
+// anything; once verify_after has passed the next delivery runs the runbook again and verifies.
+func TestMemoHoldsUntilVerification(t *testing.T) {
+	e := raised(t, nil)
+	e.r.Coalesce = true
+	e.at(time.Minute)
+	ev, err := e.handle() // a run: it finds the change made
+	if err != nil || ev.Outcome != audit.Duplicate {
+		t.Fatalf("first duplicate: outcome %s, %v", ev.Outcome, err)
+	}
+	reads := len(e.mon.Requests())
+	e.at(2 * time.Minute)
+	ev, err = e.handle()
+	if err != nil || ev.Outcome != audit.Duplicate {
+		t.Fatalf("memoised duplicate: outcome %s, %v", ev.Outcome, err)
+	}
+	if got := len(e.mon.Requests()); got != reads {
+		t.Errorf("memoised duplicate read the metrics (%d requests, was %d)", got, reads)
+	}
+	e.memoryUntil(e.t0.Add(11*time.Minute), 0.5)
+	e.at(11 * time.Minute)
+	if _, err := e.handle(); err != nil {
+		t.Fatalf("after verify_after: %v", err)
+	}
+	if got := len(e.mon.Requests()); got == reads {
+		t.Errorf("the delivery after verify_after read nothing: the memo outlived the verification")
+	}
+	if len(e.audit.eventsWith(audit.Verified)) != 1 {
+		t.Errorf("verified events %v, want one", e.audit.steps())
+	}
+}
+
+// TestCoalescedSameRetryClass: deliveries that join a run that must be retried are retried too,
+// and the failure is not remembered: the redelivery runs.
+func TestCoalescedSameRetryClass(t *testing.T) {
+	e := newEnv(t, "insufficient-memory", nil)
+	e.r.Coalesce = true
+	e.run.FailNext("GetService", codes.Aborted, 1)
+	failed := 0
+	for i, err := range e.handleAll(6) {
+		if err != nil {
+			failed++
+		}
+		if err != nil && remediate.IsPermanent(err) {
+			t.Errorf("delivery %d: permanent %v, want a retry", i, err)
+		}
+	}
+	if failed == 0 {
+		t.Fatal("no delivery failed: the fault did not fire")
+	}
+	ev, err := e.handle()
+	if err != nil {
+		t.Fatalf("redelivery: %v", err)
+	}
+	if applied := len(e.audit.eventsWith(audit.Applied)); applied != 1 {
+		t.Errorf("%d applied events after the redelivery (last %s), want 1", applied, ev.Outcome)
+	}
+}
