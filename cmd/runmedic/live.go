@@ -48,7 +48,7 @@ func liveRemediator(ctx context.Context, e env, pf policyFlags, overlay []byte, 
 	if cs.Notify != nil {
 		r.Notify = cs.Notify
 	}
-	closeLedger, err := withLedger(ctx, e, r)
+	closeLedger, err := withLedger(ctx, e, r, false)
 	if err != nil {
 		cs.Close()
 		return nil, nil, err
@@ -59,8 +59,9 @@ func liveRemediator(ctx context.Context, e env, pf policyFlags, overlay []byte, 
 // withLedger gives r runmedic's ledger, as the function has it, when GOOGLE_CLOUD_PROJECT names
 // its project (RUNMEDIC_FIRESTORE_DATABASE, FIRESTORE_EMULATOR_HOST as for the function), so a
 // change made here is claimed and recorded like the function's. Without it r reads the service's
-// legacy state annotation.
-func withLedger(ctx context.Context, e env, r *remediate.Remediator) (func(), error) {
+// legacy state annotation. readOnly gives r the ledger through Peek (see peekLedger), for the
+// commands that only show something.
+func withLedger(ctx context.Context, e env, r *remediate.Remediator, readOnly bool) (func(), error) {
 	if e.getenv(ledger.EnvProject) == "" {
 		return func() {}, nil
 	}
@@ -69,6 +70,9 @@ func withLedger(ctx context.Context, e env, r *remediate.Remediator) (func(), er
 		return nil, err
 	}
 	r.Ledger = store
+	if readOnly {
+		r.Ledger = peekLedger{store}
+	}
 	return func() { store.Close() }, nil
 }
 
@@ -112,7 +116,7 @@ func livePlan(ctx context.Context, e env, sc scenario.Scenario, service string, 
 		Policy: eng, Config: cfg, Observer: cs.Run, Applier: cs.Run, Metrics: cs.Monitoring, Logs: cs.Logs,
 		Log: audit.NewLogger(e.stderr), Now: time.Now,
 	}
-	closeLedger, err := withLedger(ctx, e, r)
+	closeLedger, err := withLedger(ctx, e, r, true)
 	if err != nil {
 		return snapshot.Snapshot{}, remediate.Outcome{}, err
 	}

@@ -196,3 +196,35 @@ func TestLiveErrorsAreOneLine(t *testing.T) {
 		})
 	}
 }
+
+// TestLiveReadsDoNotWriteTheLedger: plan --live and snapshot read the ledger through Peek: a
+// service's legacy history is shown but not imported, so they change nothing anywhere.
+func TestLiveReadsDoNotWriteTheLedger(t *testing.T) {
+	_, snap, vars := liveFakes(t, "cooldown")
+	if len(snap.History) == 0 {
+		t.Fatal("the cooldown scenario has no history to import")
+	}
+	incident := filepath.Join("..", "..", "tests", "scenarios", "cooldown", "incident.json")
+	if code, _, stderr := runCLI(t, vars, "plan", "--incident", incident, "--live"); code == exitError {
+		t.Fatalf("plan --live failed: %s", stderr)
+	}
+	code, out, stderr := runCLI(t, vars, "snapshot", "--service", snap.Target.Name())
+	if code != exitOK {
+		t.Fatalf("snapshot exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(out, `"history"`) || strings.Contains(out, `"history": []`) {
+		t.Errorf("snapshot lacks the legacy history:\n%s", out)
+	}
+	store, err := ledger.OpenFromEnv(context.Background(), func(k string) string { return vars[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	left, err := store.Unimported(context.Background(), []snapshot.Target{snap.Target})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(left) != 1 {
+		t.Errorf("after plan --live and snapshot the ledger imported %s; want nothing written", snap.Target.Name())
+	}
+}

@@ -55,7 +55,7 @@ func runSnapshot(ctx context.Context, e env, args []string) int {
 	}
 	defer cs.Close()
 	r := &remediate.Remediator{Observer: cs.Run, Metrics: cs.Monitoring, Logs: cs.Logs}
-	closeLedger, err := withLedger(ctx, e, r) // the history is the ledger's when there is one
+	closeLedger, err := withLedger(ctx, e, r, true) // the history is the ledger's when there is one
 	if err != nil {
 		return fail(e, err)
 	}
