@@ -29,9 +29,9 @@ type Observer interface {
 	Observe(ctx context.Context, target snapshot.Target) (cloudrun.Observation, error)
 }
 
-// Metrics reads a service's series (monitoring.Client).
+// Metrics reads a service's memory utilization (monitoring.Client): the views draw nothing else.
 type Metrics interface {
-	Series(ctx context.Context, target snapshot.Target, now time.Time, window time.Duration) (snapshot.Metrics, error)
+	Memory(ctx context.Context, target snapshot.Target, now time.Time, window time.Duration) ([]snapshot.Point, error)
 }
 
 // Logs reads a service's OOM kills (logs.Reader); it never fails, it says why it could not read.
@@ -112,11 +112,11 @@ func (r Reader) Row(ctx context.Context, target snapshot.Target, now time.Time) 
 		return row, err
 	}
 	row.MemoryLimit = obs.Service.Template.Memory
-	m, err := r.Metrics.Series(ctx, target, now, Window)
+	mem, err := r.Metrics.Memory(ctx, target, now, Window)
 	if err != nil {
 		return row, fmt.Errorf("read memory of %s: %w", target.Name(), err)
 	}
-	row.Memory = m.MemoryUtilization
+	row.Memory = mem
 	if n := len(row.Memory); n > 0 {
 		row.MemoryNow = row.Memory[n-1].Value
 	}

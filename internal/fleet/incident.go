@@ -117,8 +117,8 @@ func (r Reader) Incident(ctx context.Context, target snapshot.Target, id string,
 	from = later(from, to.Add(-MaxChart))
 	in.Chart = chart.Chart{Title: fmt.Sprintf("%s · memory p99 over incident %s", target.Service, id),
 		Threshold: Threshold, VerifyBelow: r.Config.Defaults.VerifyBelow, From: from, To: to, Opened: in.StartedAt, Closed: in.EndedAt}
-	if m, err := r.Metrics.Series(ctx, target, to, to.Sub(from)); err == nil {
-		in.Chart.Memory = m.MemoryUtilization
+	if mem, err := r.Metrics.Memory(ctx, target, to, to.Sub(from)); err == nil {
+		in.Chart.Memory = mem
 	} else {
 		in.Evidence = append(in.Evidence, "memory could not be read for the chart: "+err.Error())
 	}

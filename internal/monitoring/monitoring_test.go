@@ -217,3 +217,27 @@ func TestSeriesFromSeededSnapshot(t *testing.T) {
 		t.Errorf("Series of a seeded snapshot (-want +got):\n%s", diff)
 	}
 }
+
+// TestMemory: the views' read is the service's memory series alone, in one query, equal to what
+// Series reads for it.
+func TestMemory(t *testing.T) {
+	srv, c := setup(t)
+	start := now.Add(-time.Hour)
+	srv.SetSeries(MetricMemory, target, minutes(start, 0.5, 0.6, 0.7), nil)
+	srv.SetSeries(MetricRequestCount, target, minutes(start, 100, 200, 300), nil)
+	m, err := c.Series(context.Background(), target, now, 2*time.Hour)
+	if err != nil {
+		t.Fatalf("Series: %v", err)
+	}
+	before := len(srv.Requests())
+	got, err := c.Memory(context.Background(), target, now, 2*time.Hour)
+	if err != nil {
+		t.Fatalf("Memory: %v", err)
+	}
+	if diff := cmp.Diff(m.MemoryUtilization, got); diff != "" || len(got) != 3 {
+		t.Errorf("Memory() differs from Series().MemoryUtilization (-series +memory):\n%s", diff)
+	}
+	if n := len(srv.Requests()) - before; n != 1 {
+		t.Errorf("Memory made %d ListTimeSeries requests, want 1", n)
+	}
+}
