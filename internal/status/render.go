@@ -147,7 +147,7 @@ h1 { font-size: 22px; margin: 0 0 4px; }
 .state-ok { background: #e6f4ea; color: #137333; }
 .state-watching, .state-verifying { background: #fef7e0; color: #7a4f01; }
 .state-pinned { background: #f3e8fd; color: #681da8; }
-.state-held, .state-error { background: #fce8e6; color: #a50e0e; }
+.state-held, .state-error, .state-high { background: #fce8e6; color: #a50e0e; }
 .facts { font-size: 13px; margin: 6px 0; }
 .facts b { font-variant-numeric: tabular-nums; }
 ul { margin: 6px 0 0; padding-left: 18px; font-size: 13px; color: #3c4043; }
@@ -155,7 +155,7 @@ ul { margin: 6px 0 0; padding-left: 18px; font-size: 13px; color: #3c4043; }
 </head>
 <body>
 <h1>runmedic fleet status</h1>
-<div class="muted">{{len .Cards}} managed services at {{.At}} · memory p99 over the last 3 hours, threshold dashed red, verify line dashed green, changes purple</div>
+<div class="muted">{{len .Cards}} managed service{{if ne (len .Cards) 1}}s{{end}} at {{.At}} · memory p99 over the last 3 hours, threshold dashed red, verify line dashed green, changes purple</div>
 <div class="grid">
 {{range .Cards}}<div class="card">
 <h2>{{.Name}} <span class="badge state-{{.State}}">{{.State}}</span></h2>

@@ -75,7 +75,9 @@ type Pin struct {
 	Incident string    `json:"incident"`
 }
 
-// State is the row's one-word state, worst first: error, held, verifying, watching, pinned, ok.
+// State is the row's one-word state, worst first: error, held, verifying, watching, pinned,
+// high (memory above the threshold with nothing of runmedic's under way: an alert is due or
+// the service is not one runmedic may change), ok.
 func (r Row) State() string {
 	switch {
 	case r.Error != "":
@@ -88,6 +90,8 @@ func (r Row) State() string {
 		return "watching"
 	case r.Pin != nil:
 		return "pinned"
+	case r.Threshold > 0 && r.MemoryNow > r.Threshold:
+		return "high"
 	default:
 		return "ok"
 	}

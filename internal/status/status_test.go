@@ -52,6 +52,9 @@ func TestStateWorstFirst(t *testing.T) {
 		want string
 	}{
 		{Row{}, "ok"},
+		{Row{Threshold: 0.85, MemoryNow: 0.85}, "ok"},
+		{Row{Threshold: 0.85, MemoryNow: 0.93}, "high"},
+		{Row{Threshold: 0.85, MemoryNow: 0.93, Pin: &Pin{}}, "pinned"},
 		{Row{Pin: &Pin{}}, "pinned"},
 		{Row{Pin: &Pin{}, Watching: []Watch{{}}}, "watching"},
 		{Row{Watching: []Watch{{}}, Pending: &Pending{}}, "verifying"},
