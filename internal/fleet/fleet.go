@@ -17,10 +17,6 @@ import (
 	"github.com/runmedic/runmedic/internal/status"
 )
 
-// Threshold is the runbook's alert threshold on memory p99, drawn on charts when the incident
-// does not carry its own.
-const Threshold = 0.85
-
 // Window is how far back status charts memory.
 const Window = 3 * time.Hour
 
@@ -106,7 +102,7 @@ func changeText(a snapshot.Action) string {
 // Row reads one managed service for status at now.
 func (r Reader) Row(ctx context.Context, target snapshot.Target, now time.Time) (status.Row, error) {
 	row := status.Row{Service: target.Name(), Mode: r.Config.ModeFor(target), MemoryNow: -1,
-		Threshold: Threshold, VerifyBelow: r.Config.Defaults.VerifyBelow, Budget: r.Config.Defaults.MaxActionsPerDay}
+		Threshold: r.threshold(target), VerifyBelow: r.Config.Defaults.VerifyBelow, Budget: r.Config.Defaults.MaxActionsPerDay}
 	obs, rec, err := r.observe(ctx, target)
 	if err != nil {
 		return row, err
@@ -192,4 +188,13 @@ func (r Reader) hold(ctx context.Context, target snapshot.Target, obs cloudrun.O
 		}
 	}
 	return ""
+}
+
+// threshold is the memory p99 above which runmedic acts on target: the config's, per service
+// (memory_threshold), or the runbook's 0.85 for a config that sets none.
+func (r Reader) threshold(target snapshot.Target) float64 {
+	if t := r.Config.DefaultsFor(target).MemoryThreshold; t > 0 {
+		return t
+	}
+	return 0.85
 }

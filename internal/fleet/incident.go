@@ -116,7 +116,7 @@ func (r Reader) Incident(ctx context.Context, target snapshot.Target, id string,
 	}
 	from = later(from, to.Add(-MaxChart))
 	in.Chart = chart.Chart{Title: fmt.Sprintf("%s · memory p99 over incident %s", target.Service, id),
-		Threshold: Threshold, VerifyBelow: r.Config.Defaults.VerifyBelow, From: from, To: to, Opened: in.StartedAt, Closed: in.EndedAt}
+		Threshold: r.threshold(target), VerifyBelow: r.Config.Defaults.VerifyBelow, From: from, To: to, Opened: in.StartedAt, Closed: in.EndedAt}
 	if mem, err := r.Metrics.Memory(ctx, target, to, to.Sub(from)); err == nil {
 		in.Chart.Memory = mem
 	} else {
