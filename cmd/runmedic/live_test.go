@@ -92,7 +92,7 @@ func TestLiveApplyMatchesPlanOnce(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &p); err != nil {
 		t.Fatalf("plan -o json: %v\n%s", err, out)
 	}
-	if len(p.Changes) != 1 || p.Changes[0].Path != snapshot.PathMemory || p.Changes[0].After != "4Gi" {
+	if len(p.Changes) != 1 || p.Changes[0].Path != snapshot.PathMemory || !p.Changes[0].After.Equal(snapshot.TextValue("4Gi")) {
 		t.Fatalf("plan --live changes = %+v, want template.memory -> 4Gi", p.Changes)
 	}
 	if n := srv.UpdateCount(name); n != 0 {

@@ -53,8 +53,8 @@ func appliedEvent() Event {
 			Policy:    "runmedic.oom",
 		},
 		Changes: []snapshot.Change{
-			{Path: snapshot.PathMemory, Before: "2Gi", After: "4Gi"},
-			{Path: snapshot.PathCPU, Before: "1", After: "2"},
+			{Path: snapshot.PathMemory, Before: snapshot.TextValue("2Gi"), After: snapshot.TextValue("4Gi")},
+			{Path: snapshot.PathCPU, Before: snapshot.TextValue("1"), After: snapshot.TextValue("2")},
 		},
 		Guard:   &plan.Verdict{Allowed: true, Mode: "enforce", Refusals: []plan.Refusal{}},
 		Applied: true,

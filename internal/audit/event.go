@@ -15,22 +15,22 @@ import (
 	"github.com/runmedic/runmedic/internal/snapshot"
 )
 
-// Outcome is how the handling of one delivery ended. Consumers filter and alert on it, so the set
-// only grows.
-type Outcome string
+// Outcome is how the handling of one delivery ended: the same type as an action's outcome in the
+// service's history, so the audit trail and the ledger speak one vocabulary.
+type Outcome = snapshot.Outcome
 
-// The outcomes an Event may carry.
+// The outcomes an Event may carry, by their short names here; snapshot documents each.
 const (
-	Applied            Outcome = "applied"             // the change was made and its revision is ready
-	NoChange           Outcome = "no_change"           // the live service already matches the decision
-	Refused            Outcome = "refused"             // the guard or a policy deny blocked the plan
-	Shadow             Outcome = "shadow"              // shadow mode: planned and recorded, not applied
-	Escalated          Outcome = "escalated"           // a notification was sent instead of, or with, a change
-	Failed             Outcome = "failed"              // an error stopped the run; Error says which
-	Duplicate          Outcome = "duplicate"           // this (service, incident, step) was already handled
-	Ignored            Outcome = "ignored"             // nothing to act on: test notification, other resource, stale
-	Verified           Outcome = "verified"            // after verify_after the service stayed below verify_below
-	VerificationFailed Outcome = "verification_failed" // after verify_after memory was still high
+	Applied            = snapshot.OutcomeApplied            // the change was made and its revision is ready
+	NoChange           = snapshot.OutcomeNoChange           // the live service already matches the decision
+	Refused            = snapshot.OutcomeRefused            // the guard or a policy deny blocked the plan
+	Shadow             = snapshot.OutcomeShadow             // shadow mode: planned and recorded, not applied
+	Escalated          = snapshot.OutcomeEscalated          // a notification was sent instead of, or with, a change
+	Failed             = snapshot.OutcomeFailed             // an error stopped the run; Error says which
+	Duplicate          = snapshot.OutcomeDuplicate          // this (service, incident, step) was already handled
+	Ignored            = snapshot.OutcomeIgnored            // nothing to act on: test notification, other resource, stale
+	Verified           = snapshot.OutcomeVerified           // after verify_after the service stayed below verify_below
+	VerificationFailed = snapshot.OutcomeVerificationFailed // after verify_after memory was still high
 )
 
 // Event is one entry of the audit trail, published as JSON on the audit topic and embedded in

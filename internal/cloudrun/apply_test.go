@@ -28,6 +28,15 @@ func decoded(t *testing.T, text string) []snapshot.Change {
 	return out
 }
 
+// jsonValue reads one change value as a plan file may write it.
+func jsonValue(text string) snapshot.Value {
+	var v snapshot.Value
+	if err := json.Unmarshal([]byte(text), &v); err != nil {
+		panic(err)
+	}
+	return v
+}
+
 func latest100() []snapshot.TrafficTarget {
 	return []snapshot.TrafficTarget{{Type: snapshot.TrafficLatest, Percent: 100}}
 }
@@ -50,7 +59,7 @@ func TestApply(t *testing.T) {
 		{
 			name: "raise memory",
 			changes: func(*testing.T) []snapshot.Change {
-				return []snapshot.Change{{Path: snapshot.PathMemory, Before: "2Gi", After: "4Gi"}}
+				return []snapshot.Change{{Path: snapshot.PathMemory, Before: snapshot.TextValue("2Gi"), After: snapshot.TextValue("4Gi")}}
 			},
 			wantRevision: true,
 			wantTemplate: snapshot.Template{Image: image, Memory: "4Gi", CPU: "1", MaxConcurrency: 80, MinInstances: 1, MaxInstances: 20},
@@ -71,7 +80,7 @@ func TestApply(t *testing.T) {
 		{
 			name: "rollback is traffic only",
 			changes: func(*testing.T) []snapshot.Change {
-				return []snapshot.Change{{Path: snapshot.PathTraffic, Before: latest100(), After: pinned(oldRev)}}
+				return []snapshot.Change{{Path: snapshot.PathTraffic, Before: snapshot.TrafficValue(latest100()), After: snapshot.TrafficValue(pinned(oldRev))}}
 			},
 			wantTemplate: snapshot.Template{Image: image, Memory: "2Gi", CPU: "1", MaxConcurrency: 80, MinInstances: 1, MaxInstances: 20},
 			wantTraffic:  pinned(oldRev),
@@ -95,9 +104,9 @@ func TestApply(t *testing.T) {
 			},
 			changes: func(*testing.T) []snapshot.Change {
 				return []snapshot.Change{
-					{Path: snapshot.PathImage, Before: image, After: oldImage},
-					{Path: snapshot.PathMemory, Before: "2Gi", After: "4Gi"},
-					{Path: snapshot.PathTraffic, Before: pinned(oldRev), After: latest100()},
+					{Path: snapshot.PathImage, Before: snapshot.TextValue(image), After: snapshot.TextValue(oldImage)},
+					{Path: snapshot.PathMemory, Before: snapshot.TextValue("2Gi"), After: snapshot.TextValue("4Gi")},
+					{Path: snapshot.PathTraffic, Before: snapshot.TrafficValue(pinned(oldRev)), After: snapshot.TrafficValue(latest100())},
 				}
 			},
 			wantRevision: true,
@@ -118,7 +127,7 @@ func TestApply(t *testing.T) {
 		{
 			name: "restart keeps the spec",
 			changes: func(*testing.T) []snapshot.Change {
-				return []snapshot.Change{{Path: snapshot.PathRestart, Before: "", After: "0.abc"}}
+				return []snapshot.Change{{Path: snapshot.PathRestart, Before: snapshot.TextValue(""), After: snapshot.TextValue("0.abc")}}
 			},
 			wantRevision: true,
 			wantTemplate: snapshot.Template{Image: image, Memory: "2Gi", CPU: "1", MaxConcurrency: 80, MinInstances: 1, MaxInstances: 20},
@@ -189,7 +198,7 @@ func TestApply(t *testing.T) {
 
 func TestApplyRestartMarksRevision(t *testing.T) {
 	srv, c := start(t, fixture())
-	res, err := c.Apply(context.Background(), target, `"e12"`, []snapshot.Change{{Path: snapshot.PathRestart, After: "0.abc"}}, nil)
+	res, err := c.Apply(context.Background(), target, `"e12"`, []snapshot.Change{{Path: snapshot.PathRestart, After: snapshot.TextValue("0.abc")}}, nil)
 	if err != nil {
 		t.Fatalf("Apply: %v", err)
 	}
@@ -222,7 +231,7 @@ func TestApplyStaleEtagIsConflict(t *testing.T) {
 		t.Fatalf("Modify: %v", err)
 	}
 	before := srv.Service(target.Name())
-	_, err := c.Apply(context.Background(), target, `"e12"`, []snapshot.Change{{Path: snapshot.PathMemory, After: "4Gi"}}, map[string]string{cloudrun.StateAnnotation: state})
+	_, err := c.Apply(context.Background(), target, `"e12"`, []snapshot.Change{{Path: snapshot.PathMemory, After: snapshot.TextValue("4Gi")}}, map[string]string{cloudrun.StateAnnotation: state})
 	if !errors.Is(err, cloudrun.ErrConflict) || cloudrun.IsRetryable(err) {
 		t.Fatalf("Apply(stale etag) = %v, want ErrConflict, not retryable", err)
 	}
@@ -242,14 +251,14 @@ func TestApplyRefused(t *testing.T) {
 		changes  []snapshot.Change
 		wantCode codes.Code // codes.OK: refused by the adapter before any call
 	}{
-		{"16Gi on 1 cpu", []snapshot.Change{{Path: snapshot.PathMemory, After: "16Gi"}}, codes.InvalidArgument},
-		{"traffic to a failed revision", []snapshot.Change{{Path: snapshot.PathTraffic, After: pinned(badRev)}}, codes.InvalidArgument},
-		{"traffic to 90", []snapshot.Change{{Path: snapshot.PathTraffic, After: []snapshot.TrafficTarget{{Type: "LATEST", Percent: 90}}}}, codes.InvalidArgument},
-		{"unknown path", []snapshot.Change{{Path: "template.gpu", After: "1"}}, codes.OK},
-		{"memory as a number", []snapshot.Change{{Path: snapshot.PathMemory, After: 4.0}}, codes.OK},
-		{"concurrency not whole", []snapshot.Change{{Path: snapshot.PathMaxConcurrency, After: 40.5}}, codes.OK},
-		{"traffic type unknown", []snapshot.Change{{Path: snapshot.PathTraffic, After: []any{map[string]any{"type": "TAG", "percent": 100.0}}}}, codes.OK},
-		{"empty image", []snapshot.Change{{Path: snapshot.PathImage, After: ""}}, codes.OK},
+		{"16Gi on 1 cpu", []snapshot.Change{{Path: snapshot.PathMemory, After: snapshot.TextValue("16Gi")}}, codes.InvalidArgument},
+		{"traffic to a failed revision", []snapshot.Change{{Path: snapshot.PathTraffic, After: snapshot.TrafficValue(pinned(badRev))}}, codes.InvalidArgument},
+		{"traffic to 90", []snapshot.Change{{Path: snapshot.PathTraffic, After: snapshot.TrafficValue([]snapshot.TrafficTarget{{Type: "LATEST", Percent: 90}})}}, codes.InvalidArgument},
+		{"unknown path", []snapshot.Change{{Path: "template.gpu", After: snapshot.TextValue("1")}}, codes.OK},
+		{"memory as a number", []snapshot.Change{{Path: snapshot.PathMemory, After: jsonValue("4.0")}}, codes.OK},
+		{"concurrency not whole", []snapshot.Change{{Path: snapshot.PathMaxConcurrency, After: jsonValue("40.5")}}, codes.OK},
+		{"traffic type unknown", []snapshot.Change{{Path: snapshot.PathTraffic, After: jsonValue(`[{"type":"TAG","percent":100}]`)}}, codes.OK},
+		{"empty image", []snapshot.Change{{Path: snapshot.PathImage, After: snapshot.TextValue("")}}, codes.OK},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -274,7 +283,7 @@ func TestApplyRefused(t *testing.T) {
 func TestApplyUnavailable(t *testing.T) {
 	srv, c := start(t, fixture())
 	srv.FailNext("UpdateService", codes.Unavailable, 2)
-	changes := []snapshot.Change{{Path: snapshot.PathMemory, After: "4Gi"}}
+	changes := []snapshot.Change{{Path: snapshot.PathMemory, After: snapshot.TextValue("4Gi")}}
 	for i := range 2 {
 		if _, err := c.Apply(context.Background(), target, `"e12"`, changes, map[string]string{cloudrun.StateAnnotation: state}); !cloudrun.IsRetryable(err) {
 			t.Fatalf("Apply #%d = %v, want a retryable error", i+1, err)
@@ -295,7 +304,7 @@ func TestApplyUnavailable(t *testing.T) {
 func TestApplyWaitsForOperation(t *testing.T) {
 	srv, c := start(t, fixture())
 	srv.SetOperationPolls(2)
-	res, err := c.Apply(context.Background(), target, `"e12"`, []snapshot.Change{{Path: snapshot.PathMemory, After: "4Gi"}}, map[string]string{cloudrun.StateAnnotation: state})
+	res, err := c.Apply(context.Background(), target, `"e12"`, []snapshot.Change{{Path: snapshot.PathMemory, After: snapshot.TextValue("4Gi")}}, map[string]string{cloudrun.StateAnnotation: state})
 	if err != nil {
 		t.Fatalf("Apply: %v", err)
 	}
@@ -309,7 +318,7 @@ func TestApplyWaitsForOperation(t *testing.T) {
 func TestApplyRevisionNotReady(t *testing.T) {
 	srv, c := start(t, fixture())
 	srv.SetRevisionReadyFailure(target.Name())
-	res, err := c.Apply(context.Background(), target, `"e12"`, []snapshot.Change{{Path: snapshot.PathMemory, After: "4Gi"}}, map[string]string{cloudrun.StateAnnotation: state})
+	res, err := c.Apply(context.Background(), target, `"e12"`, []snapshot.Change{{Path: snapshot.PathMemory, After: snapshot.TextValue("4Gi")}}, map[string]string{cloudrun.StateAnnotation: state})
 	var nr *cloudrun.RevisionNotReadyError
 	if !errors.Is(err, cloudrun.ErrRevisionNotReady) || !errors.As(err, &nr) || cloudrun.IsRetryable(err) || errors.Is(err, cloudrun.ErrConflict) {
 		t.Fatalf("Apply = %v, want a permanent ErrRevisionNotReady", err)
@@ -382,14 +391,14 @@ func TestApplyClearsNamedRevision(t *testing.T) {
 		t.Fatalf("Modify: %v", err)
 	}
 	obs := observe(t, c)
-	rb, err := c.Apply(context.Background(), target, obs.Service.Etag, []snapshot.Change{{Path: snapshot.PathTraffic, After: pinned(oldRev)}}, nil)
+	rb, err := c.Apply(context.Background(), target, obs.Service.Etag, []snapshot.Change{{Path: snapshot.PathTraffic, After: snapshot.TrafficValue(pinned(oldRev))}}, nil)
 	if err != nil || rb.Revision != "" {
 		t.Fatalf("Apply(rollback) = %+v, %v; want no new revision", rb, err)
 	}
 	if got := srv.Service(target.Name()).GetTemplate().GetRevision(); got != curRev {
 		t.Errorf("template.revision after a traffic-only change = %q, want %q kept", got, curRev)
 	}
-	res, err := c.Apply(context.Background(), target, rb.Service.Etag, []snapshot.Change{{Path: snapshot.PathMemory, After: "4Gi"}}, nil)
+	res, err := c.Apply(context.Background(), target, rb.Service.Etag, []snapshot.Change{{Path: snapshot.PathMemory, After: snapshot.TextValue("4Gi")}}, nil)
 	if err != nil {
 		t.Fatalf("Apply(raise) on a named revision: %v", err)
 	}

@@ -1,7 +1,6 @@
 package cloudrun
 
 import (
-	"encoding/json"
 	"fmt"
 	"math"
 
@@ -11,9 +10,8 @@ import (
 	"github.com/runmedic/runmedic/internal/snapshot"
 )
 
-// applyChanges sets each change's After value on svc. Values may be typed (string, int,
-// []snapshot.TrafficTarget) or what encoding/json made of them (float64, []any of map[string]any).
-// An unknown path or a value of the wrong shape is an error and svc must then be discarded.
+// applyChanges sets each change's After value on svc. An unknown path or a value of the wrong
+// shape is an error and svc must then be discarded.
 func applyChanges(svc *runpb.Service, changes []snapshot.Change) error {
 	t := svc.GetTemplate()
 	i := servingIndex(t.GetContainers())
@@ -45,20 +43,20 @@ func applyChanges(svc *runpb.Service, changes []snapshot.Change) error {
 			}
 			setLimit("cpu", s)
 		case snapshot.PathMaxConcurrency:
-			n, err := snapshot.IntValue(ch.After)
+			n, err := ch.After.Int()
 			if err != nil || n <= 0 || n > math.MaxInt32 {
 				return fmt.Errorf("change %s: %v is not a positive whole number", ch.Path, ch.After)
 			}
 			t.MaxInstanceRequestConcurrency = int32(n)
 		case snapshot.PathImage:
-			s, ok := ch.After.(string)
-			if !ok || s == "" {
+			s, ok := ch.After.Text()
+			if ch.After.Kind() != snapshot.KindText || !ok || s == "" {
 				return fmt.Errorf("change %s: %v is not an image reference", ch.Path, ch.After)
 			}
 			ctr.Image = s
 		case snapshot.PathRestart:
-			s := fmt.Sprint(ch.After)
-			if ch.After == nil || s == "" {
+			s, ok := ch.After.Text()
+			if !ok || s == "" {
 				return fmt.Errorf("change %s: needs a non-empty value to mark the new revision", ch.Path)
 			}
 			if t.Annotations == nil {
@@ -78,10 +76,10 @@ func applyChanges(svc *runpb.Service, changes []snapshot.Change) error {
 	return nil
 }
 
-func memoryValue(v any) (string, error) {
-	s, ok := v.(string)
-	if !ok {
-		return "", fmt.Errorf("%v (%T) is not a memory quantity like 2Gi", v, v)
+func memoryValue(v snapshot.Value) (string, error) {
+	s, ok := v.Text()
+	if !ok || v.Kind() != snapshot.KindText {
+		return "", fmt.Errorf("%v is not a memory quantity like 2Gi", v)
 	}
 	if _, err := quantity.ParseMemory(s); err != nil {
 		return "", err
@@ -90,15 +88,10 @@ func memoryValue(v any) (string, error) {
 }
 
 // cpuValue accepts "2", "1000m" or a number (a JSON document may say 2).
-func cpuValue(v any) (string, error) {
-	var s string
-	switch x := v.(type) {
-	case string:
-		s = x
-	case int, int32, int64, float64, json.Number:
-		s = fmt.Sprint(x)
-	default:
-		return "", fmt.Errorf("%v (%T) is not a cpu quantity like 2 or 1000m", v, v)
+func cpuValue(v snapshot.Value) (string, error) {
+	s, ok := v.Text()
+	if !ok {
+		return "", fmt.Errorf("%v is not a cpu quantity like 2 or 1000m", v)
 	}
 	if _, err := quantity.ParseCPU(s); err != nil {
 		return "", err
@@ -108,8 +101,8 @@ func cpuValue(v any) (string, error) {
 
 // trafficValue converts a split to Cloud Run's targets. Cloud Run itself checks that it sums to
 // 100 and names Ready revisions.
-func trafficValue(v any) ([]*runpb.TrafficTarget, error) {
-	targets, err := snapshot.TrafficValue(v)
+func trafficValue(v snapshot.Value) ([]*runpb.TrafficTarget, error) {
+	targets, err := v.Traffic()
 	if err != nil {
 		return nil, err
 	}

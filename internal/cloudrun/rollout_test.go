@@ -15,7 +15,7 @@ func TestStartThenRollout(t *testing.T) {
 	srv, c := start(t, fixture())
 	srv.SetOperationPolls(2)
 	ctx := context.Background()
-	res, err := c.Start(ctx, target, `"e12"`, []snapshot.Change{{Path: snapshot.PathMemory, After: "4Gi"}}, map[string]string{cloudrun.ClaimAnnotation: "c1"})
+	res, err := c.Start(ctx, target, `"e12"`, []snapshot.Change{{Path: snapshot.PathMemory, After: snapshot.TextValue("4Gi")}}, map[string]string{cloudrun.ClaimAnnotation: "c1"})
 	if err != nil {
 		t.Fatalf("Start: %v", err)
 	}
@@ -54,7 +54,7 @@ func TestRolloutOfFailedRevision(t *testing.T) {
 	srv, c := start(t, fixture())
 	srv.SetRevisionReadyFailure(target.Name())
 	ctx := context.Background()
-	res, err := c.Start(ctx, target, `"e12"`, []snapshot.Change{{Path: snapshot.PathMemory, After: "4Gi"}}, nil)
+	res, err := c.Start(ctx, target, `"e12"`, []snapshot.Change{{Path: snapshot.PathMemory, After: snapshot.TextValue("4Gi")}}, nil)
 	if err != nil {
 		t.Fatalf("Start: %v", err)
 	}

@@ -222,7 +222,7 @@ func (r Reader) actionEntries(in *report.Incident, rec Record, actions []snapsho
 			}
 			in.Timeline = append(in.Timeline, report.Entry{At: a.At, Kind: report.KindChange, Text: text})
 		}
-		v := &report.Verification{Action: a.Action, Due: a.At.Add(verifyAfter), Below: r.Config.Defaults.VerifyBelow, Outcome: a.Outcome}
+		v := &report.Verification{Action: a.Action, Due: a.At.Add(verifyAfter), Below: r.Config.Defaults.VerifyBelow, Outcome: string(a.Outcome)}
 		if p := rec.Pending; p != nil && p.Incident == in.ID && p.Action == a.Action {
 			v.Due, v.Baseline, v.Outcome = p.VerifyAt, p.Baseline, "pending"
 		} else if a.Outcome != state.OutcomeApplied && !fromEvents["verify"] {

@@ -78,7 +78,7 @@ func Snapshots(now time.Time) ([]snapshot.Snapshot, error) {
 	web.Metrics.MemoryUtilization = series(now, func(i int) float64 { return 0.44 + 0.03*math.Sin(float64(i)/9) })
 	webState := state.State{Version: state.Version}.Record(snapshot.Action{
 		Incident: "0.a8d2kq0zzm4e", Action: "raise_memory", At: m(-2900), Outcome: state.OutcomeVerified, Revision: "aiprod-web-00008-qrs",
-		Changes: []snapshot.Change{{Path: snapshot.PathMemory, Before: "512Mi", After: "1Gi"}}}).MarkPublished("0.a8d2kq0zzm4e/raise_memory")
+		Changes: []snapshot.Change{{Path: snapshot.PathMemory, Before: snapshot.TextValue("512Mi"), After: snapshot.TextValue("1Gi")}}}).MarkPublished("0.a8d2kq0zzm4e/raise_memory")
 
 	// aiprod-api: climbing to 93 % with OOM kills, raised to 4Gi six minutes ago.
 	api := base(API, now, "4Gi", APIRaised, m(-6))
@@ -96,13 +96,13 @@ func Snapshots(now time.Time) ([]snapshot.Snapshot, error) {
 	st := state.State{Version: state.Version}.
 		Watch(state.Watch{Incident: Incident, StartedAt: m(-40), Severity: "Warning", Policy: "projects/aiprod-484120/alertPolicies/1234"}).
 		Record(snapshot.Action{Incident: Incident, Action: "raise_memory", At: m(-6), Outcome: state.OutcomeApplied, Revision: APIRaised,
-			Changes: []snapshot.Change{{Path: snapshot.PathMemory, Before: "2Gi", After: "4Gi"}}}).
+			Changes: []snapshot.Change{{Path: snapshot.PathMemory, Before: snapshot.TextValue("2Gi"), After: snapshot.TextValue("4Gi")}}}).
 		MarkPublished(Incident + "/raise_memory").
 		MarkDelivered(state.Delivery{Incident: Incident, Key: state.DeliveryKey("change@raise_memory", "backend-lead", "slack"), At: m(-6)}).
 		MarkDelivered(state.Delivery{Incident: Incident, Key: state.DeliveryKey("ack@raise_memory", "backend-lead", "pagerduty"), At: m(-6)}).
 		MarkDelivered(state.Delivery{Incident: Incident, Key: state.DeliveryKey("change@raise_memory", "backend-lead", "chat"), At: m(-6), Refused: "400 Bad Request: webhook not found"})
 	st.Pending = &state.Verification{Incident: Incident, Action: "raise_memory", AppliedAt: m(-6), VerifyAt: m(4),
-		Baseline: state.Baseline{Memory: 0.93}, Revision: APIRaised, Changes: []snapshot.Change{{Path: snapshot.PathMemory, Before: "2Gi", After: "4Gi"}}}
+		Baseline: state.Baseline{Memory: 0.93}, Revision: APIRaised, Changes: []snapshot.Change{{Path: snapshot.PathMemory, Before: snapshot.TextValue("2Gi"), After: snapshot.TextValue("4Gi")}}}
 
 	// aiprod-worker: a canary leaked; traffic pinned back to the old revision 95 minutes ago.
 	worker := base(Worker, now, "2Gi", "aiprod-worker-00018-new", m(-150))
@@ -121,8 +121,8 @@ func Snapshots(now time.Time) ([]snapshot.Snapshot, error) {
 	wst := state.State{Version: state.Version}.
 		Record(snapshot.Action{Incident: Rollback, Action: "rollback", At: m(-95), Outcome: state.OutcomeVerified, Revision: WorkerOld,
 			Changes: []snapshot.Change{{Path: snapshot.PathTraffic,
-				Before: []snapshot.TrafficTarget{{Type: snapshot.TrafficLatest, Percent: 100}},
-				After:  []snapshot.TrafficTarget{{Type: snapshot.TrafficRevision, Revision: WorkerOld, Percent: 100}}}}}).
+				Before: snapshot.TrafficValue([]snapshot.TrafficTarget{{Type: snapshot.TrafficLatest, Percent: 100}}),
+				After:  snapshot.TrafficValue([]snapshot.TrafficTarget{{Type: snapshot.TrafficRevision, Revision: WorkerOld, Percent: 100}})}}}).
 		MarkPublished(Rollback + "/rollback")
 	wst.Pin = &state.Pin{Revision: WorkerOld, Since: m(-95), Incident: Rollback}
 

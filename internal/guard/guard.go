@@ -133,7 +133,7 @@ func ceilings(changes []snapshot.Change, d config.Defaults) []string {
 		cpuMax = min(c, cpuMax)
 	}
 	for _, ch := range changes {
-		after := fmt.Sprint(ch.After)
+		after := ch.After.String()
 		switch ch.Path {
 		case snapshot.PathMemory:
 			m, err := quantity.ParseMemory(after)

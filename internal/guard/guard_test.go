@@ -31,10 +31,10 @@ func raisePlan(memory, cpu string) plan.Plan {
 	p := plan.Plan{
 		FormatVersion: plan.FormatVersion, Incident: "0.new", Target: target.Name(),
 		Decision: decision.Decision{Action: decision.RaiseMemory, Diagnosis: decision.InsufficientMemory},
-		Changes:  []snapshot.Change{{Path: snapshot.PathMemory, Before: "2Gi", After: memory}},
+		Changes:  []snapshot.Change{{Path: snapshot.PathMemory, Before: snapshot.TextValue("2Gi"), After: snapshot.TextValue(memory)}},
 	}
 	if cpu != "" {
-		p.Changes = append(p.Changes, snapshot.Change{Path: snapshot.PathCPU, Before: "1", After: cpu})
+		p.Changes = append(p.Changes, snapshot.Change{Path: snapshot.PathCPU, Before: snapshot.TextValue("1"), After: snapshot.TextValue(cpu)})
 	}
 	return p
 }
@@ -47,11 +47,11 @@ func emptyPlan() plan.Plan {
 // changed is a recorded action that changed the service, ago before now.
 func changed(ago time.Duration) snapshot.Action {
 	return snapshot.Action{Incident: "0.old", Action: "raise_memory", At: now.Add(-ago), Outcome: "verified",
-		Changes: []snapshot.Change{{Path: snapshot.PathMemory, Before: "1Gi", After: "2Gi"}}}
+		Changes: []snapshot.Change{{Path: snapshot.PathMemory, Before: snapshot.TextValue("1Gi"), After: snapshot.TextValue("2Gi")}}}
 }
 
 // sameIncident is a recorded action for the plans' incident, with outcome.
-func sameIncident(a snapshot.Action, outcome string) snapshot.Action {
+func sameIncident(a snapshot.Action, outcome snapshot.Outcome) snapshot.Action {
 	a.Incident, a.Outcome = "0.new", outcome
 	return a
 }

@@ -34,7 +34,7 @@ func load(t *testing.T, s *ledger.Store, legacy string) ledger.Entry {
 
 func action(incident, step string, at time.Time) snapshot.Action {
 	return snapshot.Action{Incident: incident, Action: step, At: at, Outcome: state.OutcomeApplied,
-		Changes: []snapshot.Change{{Path: snapshot.PathMemory, Before: "1Gi", After: "2Gi"}}}
+		Changes: []snapshot.Change{{Path: snapshot.PathMemory, Before: snapshot.TextValue("1Gi"), After: snapshot.TextValue("2Gi")}}}
 }
 
 func TestRecordThenLoad(t *testing.T) {

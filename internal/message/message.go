@@ -218,8 +218,8 @@ func changeList(n audit.Notification) string {
 	return strings.Join(parts, ", ")
 }
 
-func traffic(v any) string {
-	ts, err := snapshot.TrafficValue(v)
+func traffic(v snapshot.Value) string {
+	ts, err := v.Traffic()
 	if err != nil {
 		return fmt.Sprint(v)
 	}

@@ -50,7 +50,7 @@ func notification(action decision.Action, changes []snapshot.Change, v plan.Verd
 	}
 }
 
-var raise = []snapshot.Change{{Path: snapshot.PathMemory, Before: "2Gi", After: "4Gi"}}
+var raise = []snapshot.Change{{Path: snapshot.PathMemory, Before: snapshot.TextValue("2Gi"), After: snapshot.TextValue("4Gi")}}
 
 func cases() map[string]message.Input {
 	allowed := plan.Verdict{Allowed: true, Mode: "enforce", Refusals: []plan.Refusal{}}

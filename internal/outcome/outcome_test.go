@@ -57,7 +57,7 @@ func TestDecideThenActed(t *testing.T) {
 }
 
 func TestHeldBy(t *testing.T) {
-	change := []snapshot.Change{{Path: snapshot.PathMemory, Before: "2Gi", After: "4Gi"}}
+	change := []snapshot.Change{{Path: snapshot.PathMemory, Before: snapshot.TextValue("2Gi"), After: snapshot.TextValue("4Gi")}}
 	tests := []struct {
 		name string
 		p    plan.Plan

@@ -15,19 +15,21 @@ import (
 
 func TestBuild(t *testing.T) {
 	mem := func(b, a string) snapshot.Change {
-		return snapshot.Change{Path: snapshot.PathMemory, Before: b, After: a}
+		return snapshot.Change{Path: snapshot.PathMemory, Before: snapshot.TextValue(b), After: snapshot.TextValue(a)}
 	}
-	cpu := func(b, a string) snapshot.Change { return snapshot.Change{Path: snapshot.PathCPU, Before: b, After: a} }
+	cpu := func(b, a string) snapshot.Change {
+		return snapshot.Change{Path: snapshot.PathCPU, Before: snapshot.TextValue(b), After: snapshot.TextValue(a)}
+	}
 	traffic := func(b, a []snapshot.TrafficTarget) snapshot.Change {
-		return snapshot.Change{Path: snapshot.PathTraffic, Before: b, After: a}
+		return snapshot.Change{Path: snapshot.PathTraffic, Before: snapshot.TrafficValue(b), After: snapshot.TrafficValue(a)}
 	}
 	tagged := func(s *snapshot.Snapshot) {
 		s.Service.Traffic = append(s.Service.Traffic, snapshot.TrafficTarget{Type: snapshot.TrafficRevision, Revision: revGood, Tag: "stable"})
 	}
-	restarted := func(incident, outcome string) func(*snapshot.Snapshot) {
+	restarted := func(incident string, outcome snapshot.Outcome) func(*snapshot.Snapshot) {
 		return func(s *snapshot.Snapshot) {
 			s.History = []snapshot.Action{{Incident: incident, Action: "restart", At: capturedAt.Add(-20 * time.Minute), Outcome: outcome,
-				Changes: []snapshot.Change{{Path: snapshot.PathRestart, Before: "", After: incident}}}}
+				Changes: []snapshot.Change{{Path: snapshot.PathRestart, Before: snapshot.TextValue(""), After: snapshot.TextValue(incident)}}}}
 		}
 	}
 	tests := []struct {
@@ -57,7 +59,7 @@ func TestBuild(t *testing.T) {
 			want: []snapshot.Change{mem("", "1Gi")}},
 		{name: "pinned raise builds from the serving revision and moves traffic", snap: testSnapshot(pinnedTo(revGood)), d: raise("4Gi", ""),
 			want: []snapshot.Change{
-				{Path: snapshot.PathImage, Before: imageNew, After: imageGood},
+				{Path: snapshot.PathImage, Before: snapshot.TextValue(imageNew), After: snapshot.TextValue(imageGood)},
 				mem("2Gi", "4Gi"),
 				traffic(revision100(revGood), latest100()),
 			}},
@@ -66,7 +68,7 @@ func TestBuild(t *testing.T) {
 		{name: "pinned raise keeps the serving revision's spec over the template's",
 			snap: testSnapshot(pinnedTo(revGood), withTemplate("4Gi", "2")), d: raise("8Gi", ""),
 			want: []snapshot.Change{
-				{Path: snapshot.PathImage, Before: imageNew, After: imageGood},
+				{Path: snapshot.PathImage, Before: snapshot.TextValue(imageNew), After: snapshot.TextValue(imageGood)},
 				mem("4Gi", "8Gi"),
 				traffic(revision100(revGood), latest100()),
 			}},
@@ -90,28 +92,28 @@ func TestBuild(t *testing.T) {
 				[]snapshot.TrafficTarget{{Type: snapshot.TrafficLatest, Percent: 100}, {Type: snapshot.TrafficRevision, Revision: revGood, Tag: "stable"}},
 				[]snapshot.TrafficTarget{{Type: snapshot.TrafficRevision, Revision: revNew, Percent: 100}, {Type: snapshot.TrafficRevision, Revision: revGood, Tag: "stable"}})}},
 		{name: "lower concurrency", snap: testSnapshot(), d: act(decision.LowerConcurrency, decision.Params{MaxConcurrency: 29}),
-			want: []snapshot.Change{{Path: snapshot.PathMaxConcurrency, Before: 80, After: 29}}},
+			want: []snapshot.Change{{Path: snapshot.PathMaxConcurrency, Before: snapshot.IntValue(80), After: snapshot.IntValue(29)}}},
 		{name: "lower concurrency from Cloud Run's default", d: act(decision.LowerConcurrency, decision.Params{MaxConcurrency: 29}),
 			snap: testSnapshot(func(s *snapshot.Snapshot) { s.Service.Template.MaxConcurrency = 0 }),
-			want: []snapshot.Change{{Path: snapshot.PathMaxConcurrency, Before: 0, After: 29}}},
+			want: []snapshot.Change{{Path: snapshot.PathMaxConcurrency, Before: snapshot.IntValue(0), After: snapshot.IntValue(29)}}},
 		{name: "lower concurrency already low enough is empty", snap: testSnapshot(func(s *snapshot.Snapshot) { s.Service.Template.MaxConcurrency = 20 }),
 			d: act(decision.LowerConcurrency, decision.Params{MaxConcurrency: 29})},
 		{name: "pinned lower concurrency moves traffic", snap: testSnapshot(pinnedTo(revGood)),
 			d: act(decision.LowerConcurrency, decision.Params{MaxConcurrency: 29}),
 			want: []snapshot.Change{
-				{Path: snapshot.PathImage, Before: imageNew, After: imageGood},
-				{Path: snapshot.PathMaxConcurrency, Before: 80, After: 29},
+				{Path: snapshot.PathImage, Before: snapshot.TextValue(imageNew), After: snapshot.TextValue(imageGood)},
+				{Path: snapshot.PathMaxConcurrency, Before: snapshot.IntValue(80), After: snapshot.IntValue(29)},
 				traffic(revision100(revGood), latest100()),
 			}},
 		{name: "restart", snap: testSnapshot(), d: act(decision.Restart, decision.Params{}),
-			want: []snapshot.Change{{Path: snapshot.PathRestart, Before: "", After: "0.nrwotmyokd9n"}}},
+			want: []snapshot.Change{{Path: snapshot.PathRestart, Before: snapshot.TextValue(""), After: snapshot.TextValue("0.nrwotmyokd9n")}}},
 		{name: "restart done for this incident is empty", snap: testSnapshot(restarted("0.nrwotmyokd9n", "applied")), d: act(decision.Restart, decision.Params{})},
 		{name: "restart that failed for this incident is planned again", snap: testSnapshot(restarted("0.nrwotmyokd9n", "failed")),
 			d:    act(decision.Restart, decision.Params{}),
-			want: []snapshot.Change{{Path: snapshot.PathRestart, Before: "", After: "0.nrwotmyokd9n"}}},
+			want: []snapshot.Change{{Path: snapshot.PathRestart, Before: snapshot.TextValue(""), After: snapshot.TextValue("0.nrwotmyokd9n")}}},
 		{name: "restart done for another incident is planned", snap: testSnapshot(restarted("0.older", "verified")),
 			d:    act(decision.Restart, decision.Params{}),
-			want: []snapshot.Change{{Path: snapshot.PathRestart, Before: "", After: "0.nrwotmyokd9n"}}},
+			want: []snapshot.Change{{Path: snapshot.PathRestart, Before: snapshot.TextValue(""), After: snapshot.TextValue("0.nrwotmyokd9n")}}},
 		{name: "escalate changes nothing", snap: testSnapshot(), d: act(decision.Escalate, decision.Params{Notify: []string{"oncall"}})},
 		{name: "none changes nothing", snap: testSnapshot(), d: act(decision.None, decision.Params{})},
 	}
@@ -158,7 +160,11 @@ func checkInvariants(t *testing.T, s snapshot.Snapshot, d decision.Decision, p p
 			continue
 		}
 		sum := 0
-		for _, tt := range c.After.([]snapshot.TrafficTarget) {
+		split, err := c.After.Traffic()
+		if err != nil {
+			t.Fatalf("Build traffic after: %v", err)
+		}
+		for _, tt := range split {
 			sum += tt.Percent
 		}
 		if sum != 100 {
@@ -237,7 +243,10 @@ func TestBuildSharesNothing(t *testing.T) {
 		t.Fatalf("Build: %v", err)
 	}
 	s.Service.Traffic[0].Percent = 7
-	before := p.Changes[len(p.Changes)-1].Before.([]snapshot.TrafficTarget)
+	before, err := p.Changes[len(p.Changes)-1].Before.Traffic()
+	if err != nil {
+		t.Fatalf("plan traffic before: %v", err)
+	}
 	if before[0].Percent != 100 {
 		t.Errorf("plan traffic before changed with the snapshot: %v", before)
 	}
@@ -245,7 +254,7 @@ func TestBuildSharesNothing(t *testing.T) {
 
 func TestSummary(t *testing.T) {
 	empty := plan.Plan{}
-	one := plan.Plan{Changes: []snapshot.Change{{Path: snapshot.PathMemory, Before: "2Gi", After: "4Gi"}}}
+	one := plan.Plan{Changes: []snapshot.Change{{Path: snapshot.PathMemory, Before: snapshot.TextValue("2Gi"), After: snapshot.TextValue("4Gi")}}}
 	for _, tt := range []struct {
 		p    plan.Plan
 		want string

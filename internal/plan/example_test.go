@@ -19,8 +19,8 @@ func ExampleRenderText() {
 			Reason: "memory is high and flat, not rising",
 		},
 		Changes: []snapshot.Change{
-			{Path: snapshot.PathMemory, Before: "4Gi", After: "8Gi"},
-			{Path: snapshot.PathCPU, Before: "1", After: "2"},
+			{Path: snapshot.PathMemory, Before: snapshot.TextValue("4Gi"), After: snapshot.TextValue("8Gi")},
+			{Path: snapshot.PathCPU, Before: snapshot.TextValue("1"), After: snapshot.TextValue("2")},
 		},
 		Notifications: []plan.Notification{{To: "backend-lead@aiprod.ai", After: "5m", Reason: "page if not recovering"}},
 		Guard:         plan.Verdict{Allowed: true, Mode: "enforce", Refusals: []plan.Refusal{}},

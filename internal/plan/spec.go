@@ -213,7 +213,7 @@ func checkSpec(w spec) error {
 func diffSpec(live, want spec, lim limits) ([]snapshot.Change, error) {
 	var out []snapshot.Change
 	if live.Image != want.Image {
-		out = append(out, snapshot.Change{Path: snapshot.PathImage, Before: live.Image, After: want.Image})
+		out = append(out, snapshot.Change{Path: snapshot.PathImage, Before: snapshot.TextValue(live.Image), After: snapshot.TextValue(want.Image)})
 	}
 	lm, err := live.memoryMiB()
 	if err != nil {
@@ -224,7 +224,7 @@ func diffSpec(live, want spec, lim limits) ([]snapshot.Change, error) {
 		if wm > lim.memoryMiB {
 			return nil, fmt.Errorf("memory %s is above the memory ceiling %s", want.Memory, quantity.FormatMemory(lim.memoryMiB))
 		}
-		out = append(out, snapshot.Change{Path: snapshot.PathMemory, Before: live.Memory, After: want.Memory})
+		out = append(out, snapshot.Change{Path: snapshot.PathMemory, Before: snapshot.TextValue(live.Memory), After: snapshot.TextValue(want.Memory)})
 	}
 	lc, err := live.cpuMilli()
 	if err != nil {
@@ -235,13 +235,13 @@ func diffSpec(live, want spec, lim limits) ([]snapshot.Change, error) {
 		if wc > lim.cpuMilli {
 			return nil, fmt.Errorf("cpu %s is above the cpu ceiling %s", want.CPU, quantity.FormatCPU(lim.cpuMilli))
 		}
-		out = append(out, snapshot.Change{Path: snapshot.PathCPU, Before: live.CPU, After: want.CPU})
+		out = append(out, snapshot.Change{Path: snapshot.PathCPU, Before: snapshot.TextValue(live.CPU), After: snapshot.TextValue(want.CPU)})
 	}
 	if live.concurrency() != want.concurrency() {
-		out = append(out, snapshot.Change{Path: snapshot.PathMaxConcurrency, Before: live.MaxConcurrency, After: want.MaxConcurrency})
+		out = append(out, snapshot.Change{Path: snapshot.PathMaxConcurrency, Before: snapshot.IntValue(live.MaxConcurrency), After: snapshot.IntValue(want.MaxConcurrency)})
 	}
 	if live.Restart != want.Restart {
-		out = append(out, snapshot.Change{Path: snapshot.PathRestart, Before: live.Restart, After: want.Restart})
+		out = append(out, snapshot.Change{Path: snapshot.PathRestart, Before: snapshot.TextValue(live.Restart), After: snapshot.TextValue(want.Restart)})
 	}
 	return out, nil
 }

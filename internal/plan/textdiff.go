@@ -32,8 +32,8 @@ func writeChanges(b *strings.Builder, c painter, p Plan) {
 	}
 	for _, ch := range p.Changes {
 		if ch.Path == snapshot.PathTraffic {
-			before, errB := trafficOf(ch.Before)
-			after, errA := trafficOf(ch.After)
+			before, errB := ch.Before.Traffic()
+			after, errA := ch.After.Traffic()
 			if errB == nil && errA == nil {
 				fmt.Fprintf(b, "      %s %s:\n", c.marker("~"), ch.Path)
 				writeTraffic(b, c, before, after)
@@ -82,30 +82,23 @@ func formatTarget(t snapshot.TrafficTarget) string {
 	return "{" + strings.Join(parts, ", ") + "}"
 }
 
-// trafficOf reads a traffic split from a change value: the typed slice Build makes, or whatever
-// encoding/json made of it when the plan was read back from a file.
-func trafficOf(v any) ([]snapshot.TrafficTarget, error) { return snapshot.TrafficValue(v) }
-
 // formatValue writes a scalar change value as HCL would: strings quoted, numbers bare.
-func formatValue(v any) string {
-	switch v := v.(type) {
-	case nil:
+func formatValue(v snapshot.Value) string {
+	switch v.Kind() {
+	case snapshot.KindNull:
 		return "null"
-	case string:
-		return strconv.Quote(v)
-	case float64:
-		if v == math.Trunc(v) && math.Abs(v) < 1e15 {
-			return strconv.FormatInt(int64(v), 10)
+	case snapshot.KindText:
+		s, _ := v.Text()
+		return strconv.Quote(s)
+	case snapshot.KindNumber:
+		if s, ok := v.Text(); ok {
+			return s
 		}
-		return strconv.FormatFloat(v, 'f', -1, 64)
-	case int, int64, bool:
-		return fmt.Sprint(v)
+		if f, ok := v.Float(); ok {
+			return strconv.FormatFloat(f, 'f', -1, 64)
+		}
 	}
-	raw, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Sprintf("%v", v)
-	}
-	return string(raw)
+	return v.String()
 }
 
 // writeSignals lists the signals by their JSON names, in field order, values aligned, with the

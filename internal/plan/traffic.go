@@ -79,7 +79,7 @@ func sameTarget(a, b snapshot.TrafficTarget) bool {
 func trafficChange(before, after []snapshot.TrafficTarget) snapshot.Change {
 	return snapshot.Change{
 		Path:   snapshot.PathTraffic,
-		Before: append([]snapshot.TrafficTarget{}, before...),
-		After:  append([]snapshot.TrafficTarget{}, after...),
+		Before: snapshot.TrafficValue(append([]snapshot.TrafficTarget{}, before...)),
+		After:  snapshot.TrafficValue(append([]snapshot.TrafficTarget{}, after...)),
 	}
 }

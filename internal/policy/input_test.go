@@ -56,7 +56,7 @@ func input(mutate func(*policy.Input)) policy.Input {
 			},
 			History: []snapshot.Action{{
 				Incident: "0.older", Action: "raise_memory", At: capturedAt.Add(-12 * time.Hour),
-				Changes: []snapshot.Change{{Path: snapshot.PathMemory, Before: "1Gi", After: "2Gi"}}, Outcome: "verified",
+				Changes: []snapshot.Change{{Path: snapshot.PathMemory, Before: snapshot.TextValue("1Gi"), After: snapshot.TextValue("2Gi")}}, Outcome: "verified",
 			}},
 		},
 		Signals: signals.Signals{

@@ -7,6 +7,7 @@ import (
 
 	"github.com/runmedic/runmedic/internal/alert"
 	"github.com/runmedic/runmedic/internal/audit"
+	"github.com/runmedic/runmedic/internal/config"
 	"github.com/runmedic/runmedic/internal/decision"
 	"github.com/runmedic/runmedic/internal/guard"
 	"github.com/runmedic/runmedic/internal/plan"
@@ -36,7 +37,7 @@ func describe(ev audit.Event, out Outcome, history []snapshot.Action) audit.Even
 		ev.Outcome = audit.NoChange
 	case !p.Guard.Allowed:
 		ev.Outcome = audit.Refused
-	case p.Guard.Mode == "shadow":
+	case p.Guard.Mode == config.ModeShadow:
 		ev.Outcome = audit.Shadow
 	default:
 		ev.Outcome = audit.NoChange

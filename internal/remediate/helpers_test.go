@@ -54,7 +54,7 @@ func TestErrorRate(t *testing.T) {
 
 func TestPinnedRevision(t *testing.T) {
 	traffic := func(after []snapshot.TrafficTarget) snapshot.Change {
-		return snapshot.Change{Path: snapshot.PathTraffic, After: after}
+		return snapshot.Change{Path: snapshot.PathTraffic, After: snapshot.TrafficValue(after)}
 	}
 	for _, tc := range []struct {
 		name    string
@@ -62,7 +62,7 @@ func TestPinnedRevision(t *testing.T) {
 		want    string
 	}{
 		{"no changes", nil, ""},
-		{"template only", []snapshot.Change{{Path: snapshot.PathMemory, Before: "2Gi", After: "4Gi"}}, ""},
+		{"template only", []snapshot.Change{{Path: snapshot.PathMemory, Before: snapshot.TextValue("2Gi"), After: snapshot.TextValue("4Gi")}}, ""},
 		{"rollback", []snapshot.Change{traffic([]snapshot.TrafficTarget{{Type: snapshot.TrafficRevision, Revision: "api-00042-abc", Percent: 100}})}, "api-00042-abc"},
 		{"back to latest", []snapshot.Change{traffic([]snapshot.TrafficTarget{{Type: snapshot.TrafficLatest, Percent: 100}})}, ""},
 		{"split", []snapshot.Change{traffic([]snapshot.TrafficTarget{
@@ -82,8 +82,8 @@ func TestRevertChanges(t *testing.T) {
 		return snapshot.Snapshot{Service: snapshot.Service{Template: snapshot.Template{Memory: mem, CPU: cpu}}}
 	}
 	raise := []snapshot.Change{
-		{Path: snapshot.PathMemory, Before: "4Gi", After: "8Gi"},
-		{Path: snapshot.PathCPU, Before: "1", After: "2"},
+		{Path: snapshot.PathMemory, Before: snapshot.TextValue("4Gi"), After: snapshot.TextValue("8Gi")},
+		{Path: snapshot.PathCPU, Before: snapshot.TextValue("1"), After: snapshot.TextValue("2")},
 	}
 	for _, tc := range []struct {
 		name    string
@@ -92,21 +92,21 @@ func TestRevertChanges(t *testing.T) {
 		want    []snapshot.Change
 	}{
 		{"memory and cpu", live("8Gi", "2"), raise, []snapshot.Change{
-			{Path: snapshot.PathMemory, Before: "8Gi", After: "4Gi"},
-			{Path: snapshot.PathCPU, Before: "2", After: "1"},
+			{Path: snapshot.PathMemory, Before: snapshot.TextValue("8Gi"), After: snapshot.TextValue("4Gi")},
+			{Path: snapshot.PathCPU, Before: snapshot.TextValue("2"), After: snapshot.TextValue("1")},
 		}},
 		{"against the live value, not the recorded after", live("16Gi", "4"), raise[:1], []snapshot.Change{
-			{Path: snapshot.PathMemory, Before: "16Gi", After: "4Gi"},
+			{Path: snapshot.PathMemory, Before: snapshot.TextValue("16Gi"), After: snapshot.TextValue("4Gi")},
 		}},
 		{"already back", live("4Gi", "1"), raise, []snapshot.Change{}},
 		{"memory already back, cpu not", live("4Gi", "2"), raise, []snapshot.Change{
-			{Path: snapshot.PathCPU, Before: "2", After: "1"},
+			{Path: snapshot.PathCPU, Before: snapshot.TextValue("2"), After: snapshot.TextValue("1")},
 		}},
 		{"other paths are not reverted", live("2Gi", "1"), []snapshot.Change{
-			{Path: snapshot.PathMaxConcurrency, Before: 80, After: 29},
-			{Path: snapshot.PathTraffic, Before: nil, After: nil},
+			{Path: snapshot.PathMaxConcurrency, Before: snapshot.IntValue(80), After: snapshot.IntValue(29)},
+			{Path: snapshot.PathTraffic},
 		}, []snapshot.Change{}},
-		{"a before that is not text", live("8Gi", "2"), []snapshot.Change{{Path: snapshot.PathMemory, Before: nil, After: "8Gi"}}, []snapshot.Change{}},
+		{"a before that is not text", live("8Gi", "2"), []snapshot.Change{{Path: snapshot.PathMemory, After: snapshot.TextValue("8Gi")}}, []snapshot.Change{}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := revertChanges(tc.snap, tc.applied)

@@ -194,7 +194,7 @@ func (e *env) claimed() ledger.Claim {
 	}
 	now := e.clock.Now()
 	act := snapshot.Action{Incident: e.alert.Incident.ID, Action: "raise_memory", At: now, Outcome: state.OutcomeApplied,
-		Changes: []snapshot.Change{{Path: snapshot.PathMemory, Before: "2Gi", After: "4Gi"}}}
+		Changes: []snapshot.Change{{Path: snapshot.PathMemory, Before: snapshot.TextValue("2Gi"), After: snapshot.TextValue("4Gi")}}}
 	pending := &state.Verification{Incident: act.Incident, Action: act.Action, AppliedAt: now, VerifyAt: now.Add(10 * time.Minute), Changes: act.Changes}
 	c := ledger.NewClaim(e.snap.Target, act, pending, nil, now)
 	if err := e.ledger.Claim(e.ctx, e.snap.Target, entry.Version, c, ledger.Limits{}); err != nil {

@@ -74,7 +74,7 @@ func pinnedRevision(changes []snapshot.Change) string {
 		if c.Path != snapshot.PathTraffic {
 			continue
 		}
-		ts, err := snapshot.TrafficValue(c.After)
+		ts, err := c.After.Traffic()
 		if err == nil && len(ts) == 1 && ts[0].Type == snapshot.TrafficRevision && ts[0].Percent == 100 {
 			return ts[0].Revision
 		}

@@ -48,7 +48,7 @@ func (r *Remediator) PrepareUnpin(ctx context.Context, target snapshot.Target) (
 			Reason:   fmt.Sprintf("release the traffic pin runmedic set on %s at %s: traffic back to the latest Ready revision", pin.Revision, pin.Since.Format(time.RFC3339)),
 			Evidence: []string{fmt.Sprintf("traffic pinned to %s by incident %s", pin.Revision, pin.Incident)},
 		},
-		Changes:       []snapshot.Change{{Path: snapshot.PathTraffic, Before: obs.Service.Traffic, After: latest}},
+		Changes:       []snapshot.Change{{Path: snapshot.PathTraffic, Before: snapshot.TrafficValue(obs.Service.Traffic), After: snapshot.TrafficValue(latest)}},
 		Notifications: []plan.Notification{},
 		Etag:          obs.Service.Etag,
 	}

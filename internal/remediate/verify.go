@@ -144,12 +144,12 @@ func revertChanges(snap snapshot.Snapshot, applied []snapshot.Change) []snapshot
 	live := map[string]string{snapshot.PathMemory: snap.Service.Template.Memory, snapshot.PathCPU: snap.Service.Template.CPU}
 	var out []snapshot.Change
 	for _, c := range applied {
-		before, ok := snapshot.TextValue(c.Before)
+		before, ok := c.Before.Text()
 		now, isLive := live[c.Path]
 		if !ok || !isLive || now == before {
 			continue
 		}
-		out = append(out, snapshot.Change{Path: c.Path, Before: now, After: before})
+		out = append(out, snapshot.Change{Path: c.Path, Before: snapshot.TextValue(now), After: snapshot.TextValue(before)})
 	}
 	if out == nil {
 		return []snapshot.Change{}

@@ -52,7 +52,7 @@ func only(t *testing.T, evs []audit.Event, o audit.Outcome) audit.Event {
 
 // checkJudged: the raise's recorded outcome, no pending verification, and whether the incident
 // is still watched.
-func checkJudged(t *testing.T, e *env, outcome string, watched bool) {
+func checkJudged(t *testing.T, e *env, outcome snapshot.Outcome, watched bool) {
 	t.Helper()
 	st := e.state()
 	acts := actionsFor(st, e.alert.Incident.ID)

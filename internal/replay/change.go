@@ -1,7 +1,6 @@
 package replay
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -34,10 +33,9 @@ func summarizeOne(c snapshot.Change) string {
 	return fmt.Sprintf("%s %s -> %s", c.Path, value(c.Before), value(c.After))
 }
 
-// traffic reads a traffic change's value whether it is []TrafficTarget (in memory) or what
-// encoding/json made of one (an audit event read back).
-func traffic(v any) ([]snapshot.TrafficTarget, bool) {
-	ts, err := snapshot.TrafficValue(v)
+// traffic reads a traffic change's value.
+func traffic(v snapshot.Value) ([]snapshot.TrafficTarget, bool) {
+	ts, err := v.Traffic()
 	return ts, err == nil
 }
 
@@ -60,19 +58,16 @@ func trafficText(ts []snapshot.TrafficTarget) string {
 	return strings.Join(parts, " + ")
 }
 
-func value(v any) string {
-	switch x := v.(type) {
-	case nil:
+func value(v snapshot.Value) string {
+	switch v.Kind() {
+	case snapshot.KindNull:
 		return "(none)"
-	case string:
-		if x == "" {
+	case snapshot.KindText:
+		if s, _ := v.Text(); s == "" {
 			return `""`
 		}
-		return x
-	case json.Number:
-		return x.String()
 	}
-	return fmt.Sprint(v)
+	return v.String()
 }
 
 func lastSegment(s string) string {

@@ -25,7 +25,7 @@ type Event struct {
 	Changes       []snapshot.Change `json:"changes"`
 	Guard         *EventGuard       `json:"guard"`
 	Applied       bool              `json:"applied"`
-	Outcome       string            `json:"outcome"`
+	Outcome       snapshot.Outcome  `json:"outcome"`
 }
 
 // EventDecision is the decision of an audit event, as far as scoring needs it.
@@ -162,7 +162,7 @@ func scoreIncident(evs []Event, within time.Duration) (Score, bool) {
 	for _, ev := range evs[first+1:] {
 		applied = applied || ev.Applied
 		switch {
-		case ev.Outcome == "escalated" || (ev.Decision != nil && ev.Decision.Action == "escalate"):
+		case ev.Outcome == snapshot.OutcomeEscalated || (ev.Decision != nil && ev.Decision.Action == "escalate"):
 			s.Next, s.After = Escalated, ev.Time.Sub(d.Time)
 			return s, true
 		case ev.IncidentState == "closed":

@@ -70,21 +70,21 @@ func TestSummarize(t *testing.T) {
 		want    string
 	}{
 		{"none", nil, ""},
-		{"memory", []snapshot.Change{{Path: snapshot.PathMemory, Before: "2Gi", After: "4Gi"}}, "template.memory 2Gi -> 4Gi"},
+		{"memory", []snapshot.Change{{Path: snapshot.PathMemory, Before: snapshot.TextValue("2Gi"), After: snapshot.TextValue("4Gi")}}, "template.memory 2Gi -> 4Gi"},
 		{"memory and cpu", []snapshot.Change{
-			{Path: snapshot.PathMemory, Before: "4Gi", After: "8Gi"},
-			{Path: snapshot.PathCPU, Before: "1", After: "2"},
+			{Path: snapshot.PathMemory, Before: snapshot.TextValue("4Gi"), After: snapshot.TextValue("8Gi")},
+			{Path: snapshot.PathCPU, Before: snapshot.TextValue("1"), After: snapshot.TextValue("2")},
 		}, "template.memory 4Gi -> 8Gi, template.cpu 1 -> 2"},
-		{"concurrency", []snapshot.Change{{Path: snapshot.PathMaxConcurrency, Before: 80, After: 29}}, "template.max_concurrency 80 -> 29"},
-		{"restart", []snapshot.Change{{Path: snapshot.PathRestart, Before: "", After: "0.abc"}}, "template.restart (new revision)"},
+		{"concurrency", []snapshot.Change{{Path: snapshot.PathMaxConcurrency, Before: snapshot.IntValue(80), After: snapshot.IntValue(29)}}, "template.max_concurrency 80 -> 29"},
+		{"restart", []snapshot.Change{{Path: snapshot.PathRestart, Before: snapshot.TextValue(""), After: snapshot.TextValue("0.abc")}}, "template.restart (new revision)"},
 		{"rollback", []snapshot.Change{{Path: snapshot.PathTraffic,
-			Before: []snapshot.TrafficTarget{{Type: "LATEST", Percent: 100}},
-			After:  []snapshot.TrafficTarget{{Type: "REVISION", Revision: "api-00042-abc", Percent: 100}},
+			Before: snapshot.TrafficValue([]snapshot.TrafficTarget{{Type: "LATEST", Percent: 100}}),
+			After:  snapshot.TrafficValue([]snapshot.TrafficTarget{{Type: "REVISION", Revision: "api-00042-abc", Percent: 100}}),
 		}}, "traffic -> api-00042-abc 100%"},
-		{"traffic as decoded JSON", []snapshot.Change{{Path: snapshot.PathTraffic,
-			After: []any{map[string]any{"type": "REVISION", "revision": "a", "percent": 90}, map[string]any{"type": "LATEST", "percent": 10}},
+		{"traffic split two ways", []snapshot.Change{{Path: snapshot.PathTraffic,
+			After: snapshot.TrafficValue([]snapshot.TrafficTarget{{Type: "REVISION", Revision: "a", Percent: 90}, {Type: "LATEST", Percent: 10}}),
 		}}, "traffic -> a 90% + latest 10%"},
-		{"image", []snapshot.Change{{Path: snapshot.PathImage, Before: "r/p/api@sha256:1", After: "r/p/api@sha256:2"}}, "template.image api@sha256:1 -> api@sha256:2"},
+		{"image", []snapshot.Change{{Path: snapshot.PathImage, Before: snapshot.TextValue("r/p/api@sha256:1"), After: snapshot.TextValue("r/p/api@sha256:2")}}, "template.image api@sha256:1 -> api@sha256:2"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -68,8 +68,8 @@ type Change struct {
 	At       time.Time
 	Action   string // raise_memory, rollback, restart, …
 	Fields   []Field
-	Revision string // the revision it created or routed to
-	Outcome  string // applied (awaiting verification), verified, failed, reverted
+	Revision string           // the revision it created or routed to
+	Outcome  snapshot.Outcome // applied (awaiting verification), verified, failed, reverted
 }
 
 // Field is one field a change moved.
@@ -109,16 +109,14 @@ func FieldsOf(changes []snapshot.Change) []Field {
 }
 
 // value renders a change value: a quantity as is, a traffic split as "rev 100%".
-func value(v any) string {
-	switch v := v.(type) {
-	case nil:
+func value(v snapshot.Value) string {
+	switch v.Kind() {
+	case snapshot.KindNull:
 		return "—"
-	case string:
-		return v
-	case float64:
-		return fmt.Sprintf("%g", v)
+	case snapshot.KindText, snapshot.KindNumber, snapshot.KindBool:
+		return v.String()
 	}
-	if ts, err := snapshot.TrafficValue(v); err == nil {
+	if ts, err := v.Traffic(); err == nil {
 		var parts []string
 		for _, t := range ts {
 			parts = append(parts, trafficPart(t.Type, t.Revision, t.Percent))

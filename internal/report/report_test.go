@@ -1,6 +1,7 @@
 package report
 
 import (
+	"encoding/json"
 	"flag"
 	"image"
 	"path/filepath"
@@ -40,7 +41,7 @@ func sample() Incident {
 	}
 	raise := Change{
 		At: at(10), Action: "raise_memory", Revision: "aiprod-api-00043-xyz", Outcome: "verified",
-		Fields: FieldsOf([]snapshot.Change{{Path: snapshot.PathMemory, Before: "2Gi", After: "4Gi"}}),
+		Fields: FieldsOf([]snapshot.Change{{Path: snapshot.PathMemory, Before: snapshot.TextValue("2Gi"), After: snapshot.TextValue("4Gi")}}),
 	}
 	in := Incident{
 		ID: "0.nrwotmyokd9n", Service: "projects/aiprod-484120/locations/europe-west1/services/aiprod-api",
@@ -102,9 +103,11 @@ func TestMarkdownKeepsCellsWhole(t *testing.T) {
 
 func TestFieldsOfTraffic(t *testing.T) {
 	// A traffic change after a JSON round trip, as the state annotation returns it.
-	c := snapshot.Change{Path: snapshot.PathTraffic,
-		Before: []any{map[string]any{"type": "LATEST", "percent": 100.0}},
-		After:  []any{map[string]any{"type": "REVISION", "revision": "api-00041-old", "percent": 100.0}}}
+	var c snapshot.Change
+	raw := `{"path":"traffic","before":[{"type":"LATEST","percent":100}],"after":[{"type":"REVISION","revision":"api-00041-old","percent":100}]}`
+	if err := json.Unmarshal([]byte(raw), &c); err != nil {
+		t.Fatal(err)
+	}
 	want := []Field{{Path: "traffic", Before: "latest 100%", After: "api-00041-old 100%"}}
 	if diff := cmp.Diff(want, FieldsOf([]snapshot.Change{c})); diff != "" {
 		t.Errorf("FieldsOf(traffic) (-want +got):\n%s", diff)

@@ -28,7 +28,7 @@ func incidentSnapshot() snapshot.Snapshot {
 	s.Metrics.RequestCount = series(t0, repeat(1200, 180)...)
 	s.History = []snapshot.Action{
 		{Incident: "0.older", Action: "raise_memory", At: t0.Add(-12 * time.Hour), Outcome: "verified",
-			Changes: []snapshot.Change{{Path: snapshot.PathMemory, Before: "1Gi", After: "2Gi"}}},
+			Changes: []snapshot.Change{{Path: snapshot.PathMemory, Before: snapshot.TextValue("1Gi"), After: snapshot.TextValue("2Gi")}}},
 	}
 	return s
 }

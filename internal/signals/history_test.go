@@ -8,10 +8,10 @@ import (
 )
 
 func TestComputeActions(t *testing.T) {
-	memChange := []snapshot.Change{{Path: snapshot.PathMemory, Before: "1Gi", After: "2Gi"}}
+	memChange := []snapshot.Change{{Path: snapshot.PathMemory, Before: snapshot.TextValue("1Gi"), After: snapshot.TextValue("2Gi")}}
 	// now is the snapshot's captured_at.
 	now := t0.Add(time.Minute)
-	at := func(ago time.Duration, outcome string) snapshot.Action {
+	at := func(ago time.Duration, outcome snapshot.Outcome) snapshot.Action {
 		return snapshot.Action{Incident: "0.x", Action: "raise_memory", At: now.Add(-ago), Changes: memChange, Outcome: outcome}
 	}
 	escalation := snapshot.Action{Incident: "0.x", Action: "escalate", At: now.Add(-time.Minute), Outcome: "applied"}

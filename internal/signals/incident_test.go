@@ -10,9 +10,9 @@ import (
 // TestVerification checks recovery before the alert and the verdict on earlier changes for the
 // incident.
 func TestVerification(t *testing.T) {
-	change := func(incident, outcome string, at time.Duration) snapshot.Action {
+	change := func(incident string, outcome snapshot.Outcome, at time.Duration) snapshot.Action {
 		return snapshot.Action{Incident: incident, Action: "raise_memory", At: t0.Add(at), Outcome: outcome,
-			Changes: []snapshot.Change{{Path: snapshot.PathMemory, Before: "1Gi", After: "2Gi"}}}
+			Changes: []snapshot.Change{{Path: snapshot.PathMemory, Before: snapshot.TextValue("1Gi"), After: snapshot.TextValue("2Gi")}}}
 	}
 	high, low := repeat(0.9, 120), repeat(0.6, 30)
 	tests := []struct {

@@ -157,10 +157,10 @@ func latestReadyAt(revs []snapshot.Revision, t time.Time) string {
 }
 
 // decodeTraffic reads a Change's Before or After as a traffic split; a missing one is no split.
-func decodeTraffic(v any) ([]snapshot.TrafficTarget, bool) {
-	if v == nil {
+func decodeTraffic(v snapshot.Value) ([]snapshot.TrafficTarget, bool) {
+	if v.IsNull() {
 		return nil, false
 	}
-	ts, err := snapshot.TrafficValue(v)
+	ts, err := v.Traffic()
 	return ts, err == nil
 }

@@ -35,9 +35,9 @@ func pinned(name string) []snapshot.TrafficTarget {
 }
 
 // rollback is a history entry moving traffic from before to after at t.
-func rollback(at time.Time, outcome string, before, after []snapshot.TrafficTarget) snapshot.Action {
+func rollback(at time.Time, outcome snapshot.Outcome, before, after []snapshot.TrafficTarget) snapshot.Action {
 	return snapshot.Action{Incident: "0.old", Action: "rollback", At: at, Outcome: outcome,
-		Changes: []snapshot.Change{{Path: snapshot.PathTraffic, Before: before, After: after}}}
+		Changes: []snapshot.Change{{Path: snapshot.PathTraffic, Before: snapshot.TrafficValue(before), After: snapshot.TrafficValue(after)}}}
 }
 
 type revisionSignals struct {
@@ -185,7 +185,7 @@ func TestComputeRevisions(t *testing.T) {
 			latestReady: r5,
 			// The raise moved traffic from the pinned r4 to the new r5 (LATEST at the time).
 			history: []snapshot.Action{{Action: "raise_memory", At: t0.Add(-time.Hour), Outcome: "verified",
-				Changes: []snapshot.Change{{Path: snapshot.PathTraffic, Before: pinned(r4), After: latest100}}}},
+				Changes: []snapshot.Change{{Path: snapshot.PathTraffic, Before: snapshot.TrafficValue(pinned(r4)), After: snapshot.TrafficValue(latest100)}}}},
 			want: revisionSignals{Serving: r5, Age: 121, Previous: r4},
 		},
 		{
@@ -210,7 +210,7 @@ func TestComputeRevisions(t *testing.T) {
 			traffic:     latest100,
 			latestReady: r5,
 			history: []snapshot.Action{{Action: "rollback", At: t0.Add(-5 * time.Hour), Outcome: "verified",
-				Changes: []snapshot.Change{{Path: snapshot.PathTraffic, Before: "garbage", After: 42}}}},
+				Changes: []snapshot.Change{{Path: snapshot.PathTraffic, Before: snapshot.TextValue("garbage"), After: snapshot.IntValue(42)}}}},
 			want: revisionSignals{Serving: r5, Age: 121, Previous: r4},
 		},
 		{

@@ -3,7 +3,7 @@ package snapshot
 import "testing"
 
 func TestAlreadyActed(t *testing.T) {
-	raise := []Change{{Path: PathMemory, Before: "2Gi", After: "4Gi"}}
+	raise := []Change{{Path: PathMemory, Before: TextValue("2Gi"), After: TextValue("4Gi")}}
 	tests := []struct {
 		name           string
 		history        []Action

@@ -151,7 +151,7 @@ type Action struct {
 	Action   string    `json:"action"`
 	At       time.Time `json:"at"`
 	Changes  []Change  `json:"changes"`
-	Outcome  string    `json:"outcome"` // "applied", "verified", "failed", "reverted"
+	Outcome  Outcome   `json:"outcome"` // OutcomeApplied, OutcomeVerified, OutcomeFailed or OutcomeReverted
 	Revision string    `json:"revision,omitempty"`
 }
 
@@ -162,12 +162,11 @@ func (a Action) Changed() bool { return len(a.Changes) > 0 }
 
 // Change is one field of the service moved from Before to After. Paths are fixed names:
 // template.memory, template.cpu, template.max_concurrency, template.image, template.restart,
-// traffic. Before and After hold strings, ints, bools or []TrafficTarget in memory; after a JSON
-// round trip they hold whatever encoding/json made of them.
+// traffic. Before and After are typed values that read back from JSON as they were written.
 type Change struct {
 	Path   string `json:"path"`
-	Before any    `json:"before"`
-	After  any    `json:"after"`
+	Before Value  `json:"before"`
+	After  Value  `json:"after"`
 }
 
 // Change paths.

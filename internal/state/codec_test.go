@@ -23,7 +23,7 @@ func sample() State {
 	s = s.Record(snapshot.Action{
 		Incident: "0.nrwotmyokd9n", Action: "rollback", At: t0, Outcome: OutcomeApplied,
 		Revision: "aiprod-api-00041-xyz",
-		Changes:  []snapshot.Change{{Path: snapshot.PathTraffic, Before: "LATEST", After: "aiprod-api-00041-xyz"}},
+		Changes:  []snapshot.Change{{Path: snapshot.PathTraffic, Before: snapshot.TextValue("LATEST"), After: snapshot.TextValue("aiprod-api-00041-xyz")}},
 	})
 	s = s.MarkPublished(Key("0.older", "raise_memory"))
 	s.Pending = &Verification{
@@ -143,7 +143,7 @@ func TestEncodeSizeBound(t *testing.T) {
 	for i := range MaxActions {
 		a := action("inc", "raise_memory", t0.Add(time.Duration(i)*time.Hour))
 		a.Incident = "inc-" + string(rune('a'+i))
-		a.Changes = []snapshot.Change{{Path: snapshot.PathImage, Before: big, After: big[:1000]}}
+		a.Changes = []snapshot.Change{{Path: snapshot.PathImage, Before: snapshot.TextValue(big), After: snapshot.TextValue(big[:1000])}}
 		s = s.Record(a)
 	}
 	before := s.clone()
@@ -178,7 +178,7 @@ func TestEncodeSizeBound(t *testing.T) {
 
 func TestEncodeTooLarge(t *testing.T) {
 	a := action("inc", "raise_memory", t0)
-	a.Changes = []snapshot.Change{{Path: snapshot.PathImage, After: strings.Repeat("x", MaxBytes)}}
+	a.Changes = []snapshot.Change{{Path: snapshot.PathImage, After: snapshot.TextValue(strings.Repeat("x", MaxBytes))}}
 	if got, err := Encode(State{}.Record(a)); err == nil {
 		t.Errorf("Encode(one %d-byte action) = %d bytes, nil error; want an error", MaxBytes, len(got))
 	}

@@ -196,7 +196,7 @@ func (s State) Record(a snapshot.Action) State {
 
 // Resolve sets the outcome of the pending change's action and clears Pending. Without a pending
 // change it returns s unchanged.
-func (s State) Resolve(outcome string) State {
+func (s State) Resolve(outcome snapshot.Outcome) State {
 	out := s.clone()
 	if out.Pending == nil {
 		return out

@@ -18,7 +18,7 @@ func action(incident, act string, at time.Time) snapshot.Action {
 		Incident: incident,
 		Action:   act,
 		At:       at,
-		Changes:  []snapshot.Change{{Path: snapshot.PathMemory, Before: "1Gi", After: "2Gi"}},
+		Changes:  []snapshot.Change{{Path: snapshot.PathMemory, Before: snapshot.TextValue("1Gi"), After: snapshot.TextValue("2Gi")}},
 		Outcome:  OutcomeApplied,
 	}
 }
@@ -54,7 +54,7 @@ func TestMethodsNeverMutateReceiver(t *testing.T) {
 	base := State{Version: Version, Actions: make([]snapshot.Action, 1, 8)} // spare capacity invites aliasing
 	base.Actions[0] = action("inc-a", "rollback", t0)
 	base.Pending = &Verification{Incident: "inc-a", Action: "rollback", AppliedAt: t0,
-		Changes: []snapshot.Change{{Path: snapshot.PathTraffic, Before: "x", After: "y"}}}
+		Changes: []snapshot.Change{{Path: snapshot.PathTraffic, Before: snapshot.TextValue("x"), After: snapshot.TextValue("y")}}}
 	base.Escalations = make([]Escalation, 0, 8)
 	base.Unpublished = make([]string, 0, 8)
 	want := base.clone()
@@ -64,9 +64,9 @@ func TestMethodsNeverMutateReceiver(t *testing.T) {
 	_ = base.MarkEscalated("inc-a", "step0", "lead", t0)
 	_ = base.MarkPublished(Key("inc-a", "rollback"))
 	r := base.Resolve(OutcomeVerified)
-	r.Actions[0].Changes[0].After = "mutated"
+	r.Actions[0].Changes[0].After = snapshot.TextValue("mutated")
 	h := base.History()
-	h[0].Changes[0].After = "mutated"
+	h[0].Changes[0].After = snapshot.TextValue("mutated")
 	if _, err := Encode(base); err != nil {
 		t.Fatal(err)
 	}
@@ -89,8 +89,8 @@ func TestResolve(t *testing.T) {
 	if got.Pending != nil {
 		t.Errorf("Resolve left Pending = %+v, want nil", got.Pending)
 	}
-	outcomes := []string{got.Actions[0].Outcome, got.Actions[1].Outcome}
-	if diff := cmp.Diff([]string{OutcomeApplied, OutcomeVerified}, outcomes); diff != "" {
+	outcomes := []snapshot.Outcome{got.Actions[0].Outcome, got.Actions[1].Outcome}
+	if diff := cmp.Diff([]snapshot.Outcome{OutcomeApplied, OutcomeVerified}, outcomes); diff != "" {
 		t.Errorf("outcomes after Resolve (-want +got):\n%s", diff)
 	}
 	if again := got.Resolve(OutcomeFailed); !cmp.Equal(got, again) {

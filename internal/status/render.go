@@ -64,7 +64,7 @@ func Details(r Row, now time.Time) []string {
 		if a.Revision != "" {
 			s += ", revision " + a.Revision
 		}
-		out = append(out, s+", "+a.Outcome)
+		out = append(out, s+", "+string(a.Outcome))
 	}
 	if p := r.Pending; p != nil {
 		when := "in " + ago(p.Due.Sub(now))

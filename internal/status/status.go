@@ -47,12 +47,12 @@ type Watch struct {
 
 // Action is the last thing runmedic did to the service.
 type Action struct {
-	Incident string    `json:"incident"`
-	Action   string    `json:"action"`
-	At       time.Time `json:"at"`
-	Change   string    `json:"change,omitempty"` // "memory 2Gi→4Gi"
-	Revision string    `json:"revision,omitempty"`
-	Outcome  string    `json:"outcome"` // applied, verified, failed, reverted
+	Incident string           `json:"incident"`
+	Action   string           `json:"action"`
+	At       time.Time        `json:"at"`
+	Change   string           `json:"change,omitempty"` // "memory 2Gi→4Gi"
+	Revision string           `json:"revision,omitempty"`
+	Outcome  snapshot.Outcome `json:"outcome"` // applied, verified, failed, reverted
 }
 
 // Change is one change drawn on the fleet page's chart.

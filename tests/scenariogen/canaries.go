@@ -107,9 +107,9 @@ func regressionsWithoutTarget() []kase {
 			case "condemned":
 				revs = append(revs, rev{num: num - 1, age: 4 * day, ready: true})
 				s.history = []snapshot.Action{{Incident: "0.earlier", Action: "rollback", At: capturedAt.Add(-2 * day),
-					Outcome: "failed", Revision: fmt.Sprint("#", num-1),
-					Changes: []snapshot.Change{{Path: snapshot.PathTraffic, Before: []snapshot.TrafficTarget{{Type: snapshot.TrafficLatest, Percent: 100}},
-						After: []snapshot.TrafficTarget{{Type: snapshot.TrafficRevision, Revision: fmt.Sprint("#", num-2), Percent: 100}}}}}}
+					Outcome: snapshot.OutcomeFailed, Revision: fmt.Sprint("#", num-1),
+					Changes: []snapshot.Change{{Path: snapshot.PathTraffic, Before: snapshot.TrafficValue([]snapshot.TrafficTarget{{Type: snapshot.TrafficLatest, Percent: 100}}),
+						After: snapshot.TrafficValue([]snapshot.TrafficTarget{{Type: snapshot.TrafficRevision, Revision: fmt.Sprint("#", num-2), Percent: 100}})}}}}
 			}
 			s.revs = revs
 			t := newTrace(r).flat(window-c.ageMin, 0.45)

@@ -50,10 +50,10 @@ func failedVerifications() []kase {
 			num := 110 + i
 			ago := time.Duration(c.agoMin) * time.Minute
 			memory, before := "4Gi", "2Gi"
-			change := snapshot.Change{Path: snapshot.PathMemory, Before: "2Gi", After: "4Gi"}
+			change := snapshot.Change{Path: snapshot.PathMemory, Before: snapshot.TextValue("2Gi"), After: snapshot.TextValue("4Gi")}
 			if c.action == "restart" {
 				memory, before = "2Gi", "2Gi"
-				change = snapshot.Change{Path: snapshot.PathRestart, Before: "", After: "2026-03-02T11:30:00Z"}
+				change = snapshot.Change{Path: snapshot.PathRestart, Before: snapshot.TextValue(""), After: snapshot.TextValue("2026-03-02T11:30:00Z")}
 			}
 			revs := []rev{
 				{num: num, age: ago, ready: true, percent: 100},
@@ -69,7 +69,7 @@ func failedVerifications() []kase {
 				memory: memory, cpu: "2", maxConc: 40, revs: revs, mem: pre.noise(0.01).values(),
 				req: requests(r, window, 1000), alertRev: num, startedAgo: ago + 12*time.Minute, logs: "none",
 				history: []snapshot.Action{{Incident: thisIncident, Action: c.action, At: capturedAt.Add(-ago),
-					Changes: []snapshot.Change{change}, Outcome: "applied", Revision: fmt.Sprint("#", num)}},
+					Changes: []snapshot.Change{change}, Outcome: snapshot.OutcomeApplied, Revision: fmt.Sprint("#", num)}},
 			}
 			s.readme = fmt.Sprintf("runmedic's %s for this incident landed %d minutes ago; the 10-minute verification window has passed with memory still above 80 %%, and Monitoring re-notifies. Runbook escalation table: not recovering after the fix, page people. Expect escalate.", c.action, c.agoMin)
 			return s

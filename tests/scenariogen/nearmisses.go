@@ -51,8 +51,8 @@ func nearMisses() []kase {
 		}},
 		{"acted-awaiting-verification", func(r *rand.Rand) scene {
 			s := flatHigh(r, 157, 0.01, "4Gi", "runmedic raised memory for this incident 4 minutes ago; Monitoring re-notifies inside the verification window. Runbook Step 5 is still running: expect none, no second change.", 0.88, 0)
-			s.history = []snapshot.Action{{Incident: thisIncident, Action: "raise_memory", At: capturedAt.Add(-4 * time.Minute), Outcome: "applied", Revision: "#157",
-				Changes: []snapshot.Change{{Path: snapshot.PathMemory, Before: "2Gi", After: "4Gi"}}}}
+			s.history = []snapshot.Action{{Incident: thisIncident, Action: "raise_memory", At: capturedAt.Add(-4 * time.Minute), Outcome: snapshot.OutcomeApplied, Revision: "#157",
+				Changes: []snapshot.Change{{Path: snapshot.PathMemory, Before: snapshot.TextValue("2Gi"), After: snapshot.TextValue("4Gi")}}}}
 			s.revs[0].age = 4 * time.Minute
 			s.revs[1].memory = "2Gi"
 			s.cpu = "2"
