@@ -111,7 +111,7 @@ func newHandler(ctx context.Context, getenv func(string) string) (*Handler, erro
 		Ledger: store, Rollouts: cs.Run, Log: log, Now: time.Now,
 		Fleet: &discover.Discoverer{Config: cfg, Lister: cs.Run}, // the services "*" rules admit
 	}
-	// A nil *audit.Publisher must stay a nil interface, or the remediator would call it.
+	// A nil *topic.Publisher must stay a nil interface, or the remediator would call it.
 	if cs.Audit != nil {
 		r.Audit = cs.Audit
 	}

@@ -35,6 +35,7 @@ import (
 	"github.com/runmedic/runmedic/internal/secret"
 	"github.com/runmedic/runmedic/internal/sink"
 	"github.com/runmedic/runmedic/internal/sinktest"
+	"github.com/runmedic/runmedic/internal/topic"
 )
 
 // sandboxWait bounds the wait for the function to handle the alert and publish its audit event.
@@ -176,12 +177,12 @@ func sandbox(ctx context.Context, e env, dir string) error {
 	if err := emu.CreatePullSubscription(ctx, auditSub, auditTopic); err != nil {
 		return err
 	}
-	auditPub, err := audit.NewPublisher(ctx, emu.Project(), emu.TopicName(auditTopic), emu.ClientOptions()...)
+	auditPub, err := topic.NewPublisher(ctx, emu.Project(), emu.TopicName(auditTopic), emu.ClientOptions()...)
 	if err != nil {
 		return err
 	}
 	defer auditPub.Close()
-	notifyPub, err := audit.NewPublisher(ctx, emu.Project(), emu.TopicName(notifyTop), emu.ClientOptions()...)
+	notifyPub, err := topic.NewPublisher(ctx, emu.Project(), emu.TopicName(notifyTop), emu.ClientOptions()...)
 	if err != nil {
 		return err
 	}

@@ -11,10 +11,10 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/runmedic/runmedic/internal/audit"
 	"github.com/runmedic/runmedic/internal/cloudrun"
 	"github.com/runmedic/runmedic/internal/logs"
 	"github.com/runmedic/runmedic/internal/monitoring"
+	"github.com/runmedic/runmedic/internal/topic"
 )
 
 // Environment variables read here.
@@ -33,8 +33,8 @@ type Set struct {
 	Run        *cloudrun.Client
 	Monitoring *monitoring.Client
 	Logs       *logs.Reader
-	Audit      *audit.Publisher
-	Notify     *audit.Publisher
+	Audit      *topic.Publisher
+	Notify     *topic.Publisher
 }
 
 // Options choose which clients to make.
@@ -86,15 +86,15 @@ func New(ctx context.Context, getenv func(string) string, o Options) (*Set, erro
 }
 
 // publisher connects to a full topic name; an empty name means no publisher.
-func publisher(ctx context.Context, topic, env string) (*audit.Publisher, error) {
-	if topic == "" {
+func publisher(ctx context.Context, name, env string) (*topic.Publisher, error) {
+	if name == "" {
 		return nil, nil
 	}
-	parts := strings.Split(topic, "/")
+	parts := strings.Split(name, "/")
 	if len(parts) != 4 || parts[0] != "projects" || parts[2] != "topics" || parts[1] == "" || parts[3] == "" {
-		return nil, fmt.Errorf("%s=%q: want projects/PROJECT/topics/TOPIC", env, topic)
+		return nil, fmt.Errorf("%s=%q: want projects/PROJECT/topics/TOPIC", env, name)
 	}
-	p, err := audit.NewPublisher(ctx, parts[1], topic)
+	p, err := topic.NewPublisher(ctx, parts[1], name)
 	if err != nil {
 		return nil, explain(err, "PUBSUB_EMULATOR_HOST")
 	}

@@ -28,7 +28,8 @@ type Result = snapshot.Update
 // ErrConflict when the service moved since etag (nothing is sent), a RevisionNotReadyError
 // (ErrRevisionNotReady) with the Result filled when the new revision failed, see errors.go for the
 // rest.
-func (c *Client) Apply(ctx context.Context, target snapshot.Target, etag string, changes []snapshot.Change, annotations map[string]string) (Result, error) {
+func (c *Client) Apply(ctx context.Context, target snapshot.Target, etag string, changes []snapshot.Change, annotations map[string]string) (_ Result, err error) {
+	defer func() { err = transient(err) }()
 	name := target.Name()
 	svc, before, err := c.prepare(ctx, target, etag, changes, annotations)
 	if err != nil {
@@ -97,7 +98,8 @@ func (c *Client) prepare(ctx context.Context, target snapshot.Target, etag strin
 // Start is Apply without the wait: it returns once Cloud Run has accepted the update, with
 // Result.Operation naming the rollout and Result.Revision the revision created before it
 // (the previous latest), to hand to Rollout. Errors are Apply's, before the wait.
-func (c *Client) Start(ctx context.Context, target snapshot.Target, etag string, changes []snapshot.Change, annotations map[string]string) (Result, error) {
+func (c *Client) Start(ctx context.Context, target snapshot.Target, etag string, changes []snapshot.Change, annotations map[string]string) (_ Result, err error) {
+	defer func() { err = transient(err) }()
 	svc, before, err := c.prepare(ctx, target, etag, changes, annotations)
 	if err != nil {
 		return Result{}, err

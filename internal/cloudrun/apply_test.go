@@ -285,7 +285,7 @@ func TestApplyUnavailable(t *testing.T) {
 	srv.FailNext("UpdateService", codes.Unavailable, 2)
 	changes := []snapshot.Change{{Path: snapshot.PathMemory, After: snapshot.TextValue("4Gi")}}
 	for i := range 2 {
-		if _, err := c.Apply(context.Background(), target, `"e12"`, changes, map[string]string{cloudrun.StateAnnotation: state}); !cloudrun.IsRetryable(err) {
+		if _, err := c.Apply(context.Background(), target, `"e12"`, changes, map[string]string{cloudrun.StateAnnotation: state}); !cloudrun.IsRetryable(err) || !snapshot.Retryable(err) {
 			t.Fatalf("Apply #%d = %v, want a retryable error", i+1, err)
 		}
 	}

@@ -14,6 +14,8 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+
+	"github.com/runmedic/runmedic/internal/snapshot"
 )
 
 // Annotation keys runmedic owns on the services it manages.
@@ -24,7 +26,7 @@ const (
 	StateAnnotation = "runmedic.aiprod.ai/state"
 	// ClaimAnnotation carries the ledger claim a change was made under, written in the same
 	// UpdateService call as the change: a claim never recorded is settled by reading it back.
-	ClaimAnnotation = "runmedic.aiprod.ai/claim"
+	ClaimAnnotation = snapshot.ClaimAnnotation
 	// RestartAnnotation is set on the revision template to force a new revision with an otherwise
 	// identical spec (fresh instances).
 	RestartAnnotation = "runmedic.aiprod.ai/restart"

@@ -7,6 +7,8 @@ import (
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"github.com/runmedic/runmedic/internal/snapshot"
 )
 
 // Error classes. The orchestrator maps them to what happens next:
@@ -20,15 +22,26 @@ import (
 //	                     one. Permanent; record and escalate.
 //	anything else        permanent (PERMISSION_DENIED, NOT_FOUND, INVALID_ARGUMENT,
 //	                     ALREADY_EXISTS, a change the adapter cannot express): ack and log.
+//
+// The classes are the orchestrator's (package snapshot), so it tells them apart without linking
+// this package: Observe, Apply and Start mark what IsRetryable holds with snapshot.Transient.
 var (
 	// ErrConflict means the service changed between observe and apply.
-	ErrConflict = errors.New("service changed since it was read")
+	ErrConflict = snapshot.ErrConflict
 	// ErrRevisionNotReady means the update created a revision whose Ready condition failed.
-	ErrRevisionNotReady = errors.New("new revision did not become ready")
+	ErrRevisionNotReady = snapshot.ErrRevisionNotReady
 	// ErrNotSent marks an Apply error raised before the update was sent (reading the service,
 	// validating the update): the service is certainly unchanged.
-	ErrNotSent = errors.New("update not sent")
+	ErrNotSent = snapshot.ErrNotSent
 )
+
+// transient marks err with snapshot.Transient when IsRetryable holds, for the orchestrator.
+func transient(err error) error {
+	if IsRetryable(err) {
+		return snapshot.Transient(err)
+	}
+	return err
+}
 
 // notSent marks err as raised before the update was sent; errors.Is and status.Code still see
 // err.

@@ -26,7 +26,8 @@ const (
 type Observation = snapshot.Observation
 
 // Observe reads the service and all its revisions.
-func (c *Client) Observe(ctx context.Context, target snapshot.Target) (Observation, error) {
+func (c *Client) Observe(ctx context.Context, target snapshot.Target) (_ Observation, err error) {
+	defer func() { err = transient(err) }()
 	name := target.Name()
 	svc, err := c.services.GetService(ctx, &runpb.GetServiceRequest{Name: name}, readOpts()...)
 	if err != nil {

@@ -168,7 +168,7 @@ func TestObserveErrors(t *testing.T) {
 	missing := target
 	missing.Service = "nope"
 	_, err := c.Observe(context.Background(), missing)
-	if status.Code(err) != codes.NotFound || cloudrun.IsRetryable(err) {
+	if status.Code(err) != codes.NotFound || cloudrun.IsRetryable(err) || snapshot.Retryable(err) {
 		t.Errorf("Observe(missing) = %v, want NOT_FOUND, not retryable", err)
 	}
 
@@ -177,7 +177,8 @@ func TestObserveErrors(t *testing.T) {
 		t.Errorf("Observe after 2 UNAVAILABLE = %v, want success", err)
 	}
 	srv.FailNext("GetService", codes.Unavailable, 3)
-	if _, err := c.Observe(context.Background(), target); !cloudrun.IsRetryable(err) {
-		t.Errorf("Observe after 3 UNAVAILABLE = %v, want a retryable error", err)
+	// The orchestrator, which links no gRPC, sees the same through snapshot.Retryable.
+	if _, err := c.Observe(context.Background(), target); !cloudrun.IsRetryable(err) || !snapshot.Retryable(err) || status.Code(err) != codes.Unavailable {
+		t.Errorf("Observe after 3 UNAVAILABLE = %v, want a retryable UNAVAILABLE", err)
 	}
 }

@@ -24,12 +24,9 @@ type Lister interface {
 	ListServices(ctx context.Context, project, location string) ([]cloudrun.Listed, error)
 }
 
-// Member is one opted-in service and the mode in force for it when it was listed. The mode is
-// for people and for choosing what to walk; a decision re-reads the service and judges it again.
-type Member struct {
-	Target snapshot.Target
-	Mode   string // config.ModeEnforce or config.ModeShadow
-}
+// Member is one opted-in service and the mode in force for it when it was listed
+// (snapshot.Member, the orchestrator's type).
+type Member = snapshot.Member
 
 // Defaults for a Discoverer's zero fields.
 const (

@@ -2,8 +2,6 @@ package ledger
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
@@ -20,30 +18,16 @@ import (
 )
 
 // Claim is one (service, incident, step) taken before its UpdateService: what it will record
-// when it lands.
-type Claim struct {
-	ID      string              // compact marker written on the service with the change
-	Action  snapshot.Action     // the action as it will be recorded (outcome applied)
-	Pending *state.Verification // the verification it sets when it lands
-	Pin     *state.Pin          // the pin it sets when it lands
-	At      time.Time           // when it was claimed
-}
+// when it lands. The orchestrator's type, so it declares its Ledger without linking this package.
+type Claim = state.Claim
 
-// Key is the claimed step's key, state.Key of its action.
-func (c Claim) Key() string { return state.Key(c.Action.Incident, c.Action.Action) }
-
-// NewClaim names a claim of action on target at now: its ID is short enough for an annotation and
-// differs for every claim.
+// NewClaim names a claim of action on target at now, as state.NewClaim does.
 func NewClaim(target snapshot.Target, action snapshot.Action, pending *state.Verification, pin *state.Pin, now time.Time) Claim {
-	h := sha256.Sum256([]byte(serviceID(target) + "\x00" + state.Key(action.Incident, action.Action) + "\x00" + now.UTC().Format(time.RFC3339Nano)))
-	return Claim{ID: hex.EncodeToString(h[:8]), Action: action, Pending: pending, Pin: pin, At: now.UTC()}
+	return state.NewClaim(target, action, pending, pin, now)
 }
 
 // Limits are the fleet-wide limits a claim is checked against; 0 is no limit.
-type Limits struct {
-	MaxChangesPerHour     int
-	MaxConcurrentRollouts int
-}
+type Limits = state.Limits
 
 // fleetAttempts bounds the tries of a transaction that writes fleet/limits. Every change in the
 // fleet claims and records through that one document, so when many services change at once their

@@ -32,6 +32,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/runmedic/runmedic/internal/snapshot"
+	"github.com/runmedic/runmedic/internal/state"
 )
 
 // DefaultDatabase is the Firestore database runmedic uses when RUNMEDIC_FIRESTORE_DATABASE is
@@ -47,7 +48,7 @@ const FutureSkew = 5 * time.Minute
 
 // ClaimLease is how long a claim that was neither recorded nor found on the live service holds
 // its (service, incident, step) before it is released for another try.
-const ClaimLease = 2 * time.Minute
+const ClaimLease = state.ClaimLease
 
 // RolloutLease bounds how long a change counts as a rollout in progress when its record never
 // came (the process died while Cloud Run rolled it out).
@@ -68,16 +69,17 @@ const (
 // infra/ sets a TTL policy on every one of them.
 var Collections = []string{colServices, colActions, colIncidents, colEscalations, colDeliveries, colFleet}
 
-// Errors the caller tells apart.
+// Errors the caller tells apart: the orchestrator's own (package state), so it tells them apart
+// without linking this package.
 var (
 	// ErrUnreadable marks an entry that cannot be decoded: fail closed.
-	ErrUnreadable = errors.New("ledger entry unreadable")
+	ErrUnreadable = state.ErrEntryUnreadable
 	// ErrStale means the ledger changed since it was read: re-read and decide again.
-	ErrStale = errors.New("ledger changed since it was read")
+	ErrStale = state.ErrStale
 	// ErrClaimed means (service, incident, step) is already claimed or recorded.
-	ErrClaimed = errors.New("step already claimed")
+	ErrClaimed = state.ErrClaimed
 	// ErrFleetLimit means a fleet-wide limit holds the change back for now.
-	ErrFleetLimit = errors.New("fleet limit reached")
+	ErrFleetLimit = state.ErrFleetLimit
 )
 
 // Store is the ledger on one Firestore database. It is safe for concurrent use.

@@ -18,22 +18,8 @@ import (
 	"github.com/runmedic/runmedic/internal/state"
 )
 
-// Entry is what the ledger holds for one service, as read at one moment.
-type Entry struct {
-	// State is the service's history, watches, escalations and deliveries, Durable: nothing in it
-	// is trimmed to make room. Claims not yet recorded are not in it.
-	State state.State
-	// Version counts the writes to the service's entries; Claim succeeds only against the
-	// version the decision was made from.
-	Version int64
-	// Claims are steps claimed but neither recorded nor released: the process that claimed them
-	// may still be applying, or died between claim and record.
-	Claims []Claim
-	// Warnings name entries that were read but ignored (an action dated in the future).
-	Warnings []string
-	// Imported is true when this read imported the legacy state annotation.
-	Imported bool
-}
+// Entry is what the ledger holds for one service, as read at one moment (state.Entry).
+type Entry = state.Entry
 
 // root is the service document.
 type root struct {

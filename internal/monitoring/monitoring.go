@@ -21,12 +21,13 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/runmedic/runmedic/internal/cloudrun"
 	"github.com/runmedic/runmedic/internal/snapshot"
 )
 
 // DefaultWindow is how far back Series reads when given no window: the snapshot contract asks for
 // at least the last 3 hours.
-const DefaultWindow = 3 * time.Hour
+const DefaultWindow = snapshot.Window
 
 // Alignment is the period every series is aligned to: one point a minute.
 const Alignment = time.Minute
@@ -123,9 +124,14 @@ const revisionLabel = "revision_name"
 // [now-window, now] (DefaultWindow when window <= 0), and memory utilization per revision. The
 // five reads run concurrently; if any
 // fails, Series returns the first failure in that order, wrapped with the metric name, and the
-// gRPC status stays readable with status.Code.
+// gRPC status stays readable with status.Code. A failure cloudrun.IsRetryable judges transient
+// (the same codes) is marked snapshot.Transient for the orchestrator.
 func (c *Client) Series(ctx context.Context, target snapshot.Target, now time.Time, window time.Duration) (snapshot.Metrics, error) {
-	return c.read(ctx, target, now, window, queries)
+	m, err := c.read(ctx, target, now, window, queries)
+	if cloudrun.IsRetryable(err) {
+		err = snapshot.Transient(err)
+	}
+	return m, err
 }
 
 // Memory reads only the service's memory utilization over [now-window, now], for views that

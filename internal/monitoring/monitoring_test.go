@@ -110,12 +110,13 @@ func TestSeriesMissingDataIsEmpty(t *testing.T) {
 
 func TestSeriesErrors(t *testing.T) {
 	tests := []struct {
-		name string
-		code codes.Code
+		name      string
+		code      codes.Code
+		retryable bool // snapshot.Retryable, as the orchestrator judges it without gRPC
 	}{
-		{"permission denied", codes.PermissionDenied},
-		{"quota", codes.ResourceExhausted},
-		{"bad request", codes.InvalidArgument},
+		{"permission denied", codes.PermissionDenied, false},
+		{"quota", codes.ResourceExhausted, true},
+		{"bad request", codes.InvalidArgument, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -124,6 +125,9 @@ func TestSeriesErrors(t *testing.T) {
 			_, err := c.Series(context.Background(), target, now, 0)
 			if got := status.Code(err); got != tt.code {
 				t.Fatalf("status.Code(Series error %v) = %v, want %v", err, got, tt.code)
+			}
+			if got := snapshot.Retryable(err); got != tt.retryable {
+				t.Errorf("snapshot.Retryable(%v) = %v, want %v", err, got, tt.retryable)
 			}
 			if msg := err.Error(); !strings.Contains(msg, "run.googleapis.com/") || !strings.Contains(msg, target.Name()) {
 				t.Errorf("error %q does not name the metric and the service", msg)

@@ -5,7 +5,6 @@ import (
 	"errors"
 
 	"github.com/runmedic/runmedic/internal/audit"
-	"github.com/runmedic/runmedic/internal/cloudrun"
 	"github.com/runmedic/runmedic/internal/decision"
 	"github.com/runmedic/runmedic/internal/snapshot"
 	"github.com/runmedic/runmedic/internal/state"
@@ -38,10 +37,10 @@ func (r *Remediator) apply(ctx context.Context, run *Run, ev *audit.Event, rec *
 		res, err = r.Applier.Apply(ctx, a.Target, out.Plan.Etag, out.Plan.Changes, marks)
 	}
 	switch {
-	case errors.Is(err, cloudrun.ErrConflict):
+	case errors.Is(err, snapshot.ErrConflict):
 		r.release(ctx, a.Target, claim) // nothing was sent
 		return nil, err
-	case errors.Is(err, cloudrun.ErrRevisionNotReady):
+	case errors.Is(err, snapshot.ErrRevisionNotReady):
 		// The update landed but its revision failed: Cloud Run keeps traffic where it was.
 		// Record the failure, escalate, ack: retrying the same change would fail the same way.
 		ev.Applied, ev.Outcome, ev.Error, landedFailed = true, audit.Failed, err.Error(), err
@@ -53,7 +52,7 @@ func (r *Remediator) apply(ctx context.Context, run *Run, ev *audit.Event, rec *
 		rec.landed = rec.st
 		out.Decision.Action = decision.Escalate // every ladder step is now unconditional
 	case err != nil:
-		if err = classify(err); IsPermanent(err) || errors.Is(err, cloudrun.ErrNotSent) {
+		if err = classify(err); IsPermanent(err) || errors.Is(err, snapshot.ErrNotSent) {
 			r.release(ctx, a.Target, claim) // refused or never sent: nothing changed
 		} // else it may have landed: the next run settles the claim from the service's marker
 		return nil, err

@@ -8,10 +8,8 @@ import (
 
 	"github.com/runmedic/runmedic/internal/alert"
 	"github.com/runmedic/runmedic/internal/audit"
-	"github.com/runmedic/runmedic/internal/cloudrun"
 	"github.com/runmedic/runmedic/internal/config"
 	"github.com/runmedic/runmedic/internal/decision"
-	"github.com/runmedic/runmedic/internal/ledger"
 	"github.com/runmedic/runmedic/internal/signals"
 	"github.com/runmedic/runmedic/internal/snapshot"
 	"github.com/runmedic/runmedic/internal/state"
@@ -41,7 +39,7 @@ func (r *Remediator) Handle(ctx context.Context, a alert.Alert) (res audit.Event
 	defer unlock()
 	for attempt := 1; ; attempt++ {
 		run, err = r.Prepare(ctx, a)
-		if errors.Is(err, ledger.ErrUnreadable) {
+		if errors.Is(err, state.ErrEntryUnreadable) {
 			return r.failClosed(ctx, ev, a, err)
 		}
 		if err != nil {
@@ -55,7 +53,7 @@ func (r *Remediator) Handle(ctx context.Context, a alert.Alert) (res audit.Event
 			return ev.WithID(), r.publishEvent(ctx, ev.WithID())
 		}
 		out, err := r.Execute(ctx, run)
-		if errors.Is(err, cloudrun.ErrConflict) && attempt < maxConflicts {
+		if errors.Is(err, snapshot.ErrConflict) && attempt < maxConflicts {
 			continue // the service moved under us: re-observe and re-plan
 		}
 		return out, err
@@ -109,7 +107,7 @@ func (r *Remediator) Execute(ctx context.Context, run *Run) (audit.Event, error)
 
 	// claim → apply: the change lands once, under its claim in the ledger.
 	applyErr, err := r.apply(ctx, run, &ev, &rec, &out)
-	if errors.Is(err, cloudrun.ErrConflict) {
+	if errors.Is(err, snapshot.ErrConflict) {
 		return ev, err // another run claimed first, or the service moved: re-observe and decide again
 	}
 	if err != nil {

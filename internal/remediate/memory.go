@@ -8,18 +8,16 @@ import (
 
 	"github.com/runmedic/runmedic/internal/alert"
 	"github.com/runmedic/runmedic/internal/audit"
-	"github.com/runmedic/runmedic/internal/cloudrun"
 	"github.com/runmedic/runmedic/internal/decision"
-	"github.com/runmedic/runmedic/internal/ledger"
 	"github.com/runmedic/runmedic/internal/snapshot"
 	"github.com/runmedic/runmedic/internal/state"
 )
 
 // Ledger is runmedic's durable memory of what it did. *ledger.Store is one.
 type Ledger interface {
-	Load(ctx context.Context, target snapshot.Target, legacy string, now time.Time) (ledger.Entry, error)
-	Claim(ctx context.Context, target snapshot.Target, version int64, c ledger.Claim, lim ledger.Limits) error
-	Release(ctx context.Context, target snapshot.Target, c ledger.Claim) error
+	Load(ctx context.Context, target snapshot.Target, legacy string, now time.Time) (state.Entry, error)
+	Claim(ctx context.Context, target snapshot.Target, version int64, c state.Claim, lim state.Limits) error
+	Release(ctx context.Context, target snapshot.Target, c state.Claim) error
 	Record(ctx context.Context, target snapshot.Target, before, after state.State) error
 	Open(ctx context.Context) ([]snapshot.Target, error)
 }
@@ -39,7 +37,7 @@ func (r *Remediator) remember(ctx context.Context, target snapshot.Target, obs s
 	for settled := 0; ; settled++ {
 		e, err := r.Ledger.Load(ctx, target, obs.StateAnnotation, now)
 		if err != nil {
-			if errors.Is(err, ledger.ErrUnreadable) {
+			if errors.Is(err, state.ErrEntryUnreadable) {
 				return state.State{}, 0, nil, permanent(err)
 			}
 			return state.State{}, 0, nil, err // Firestore unavailable: the delivery is retried
@@ -64,15 +62,15 @@ func (r *Remediator) remember(ctx context.Context, target snapshot.Target, obs s
 // settle decides a claim that was never recorded. Its marker on the live service means the
 // change landed: it is recorded now. A claim older than its lease with no marker never landed:
 // it is released. A younger one is still in flight.
-func (r *Remediator) settle(ctx context.Context, target snapshot.Target, obs snapshot.Observation, st state.State, c ledger.Claim, now time.Time) error {
+func (r *Remediator) settle(ctx context.Context, target snapshot.Target, obs snapshot.Observation, st state.State, c state.Claim, now time.Time) error {
 	switch {
 	case obs.Claim == c.ID:
 		after := st.Record(c.Action)
 		after.Pending, after.Pin = c.Pending, c.Pin
 		r.log(audit.Warning, fmt.Sprintf("%s: %s was applied under claim %s but not recorded; recorded now from the service's marker", target.Name(), c.Key(), c.ID), alert.Alert{Target: target})
 		return r.Ledger.Record(ctx, target, st, after)
-	case now.Sub(c.At) > ledger.ClaimLease:
-		r.log(audit.Warning, fmt.Sprintf("%s: claim %s of %s never landed (no marker on the service after %s); released", target.Name(), c.ID, c.Key(), ledger.ClaimLease), alert.Alert{Target: target})
+	case now.Sub(c.At) > state.ClaimLease:
+		r.log(audit.Warning, fmt.Sprintf("%s: claim %s of %s never landed (no marker on the service after %s); released", target.Name(), c.ID, c.Key(), state.ClaimLease), alert.Alert{Target: target})
 		return r.Ledger.Release(ctx, target, c)
 	default:
 		return fmt.Errorf("%s: %s claimed at %s: %w", target.Name(), c.Key(), c.At.Format(time.RFC3339), errClaimInFlight)
@@ -82,7 +80,7 @@ func (r *Remediator) settle(ctx context.Context, target snapshot.Target, obs sna
 // claim takes the step next records before its UpdateService, and returns the annotations the
 // update carries: the claim's marker with the ledger, the whole state without. A claim lost to
 // another run is ErrConflict (re-observe and decide again); a fleet limit is a transient error.
-func (r *Remediator) claim(ctx context.Context, target snapshot.Target, rec record, next state.State, now time.Time) (map[string]string, *ledger.Claim, error) {
+func (r *Remediator) claim(ctx context.Context, target snapshot.Target, rec record, next state.State, now time.Time) (map[string]string, *state.Claim, error) {
 	if r.Ledger == nil {
 		ann, err := state.Encode(next)
 		if err != nil {
@@ -90,18 +88,18 @@ func (r *Remediator) claim(ctx context.Context, target snapshot.Target, rec reco
 		}
 		return map[string]string{state.Annotation: ann}, nil, nil
 	}
-	c := ledger.NewClaim(target, next.Actions[0], next.Pending, next.Pin, now)
-	lim := ledger.Limits{MaxChangesPerHour: r.Config.Fleet.MaxChangesPerHour, MaxConcurrentRollouts: r.Config.Fleet.MaxConcurrentRollouts}
+	c := state.NewClaim(target, next.Actions[0], next.Pending, next.Pin, now)
+	lim := state.Limits{MaxChangesPerHour: r.Config.Fleet.MaxChangesPerHour, MaxConcurrentRollouts: r.Config.Fleet.MaxConcurrentRollouts}
 	err := r.Ledger.Claim(ctx, target, rec.version, c, lim)
 	switch {
 	case err == nil:
-		return map[string]string{cloudrun.ClaimAnnotation: c.ID}, &c, nil
-	case errors.Is(err, ledger.ErrStale) || errors.Is(err, ledger.ErrClaimed):
-		return nil, nil, fmt.Errorf("%w: %w", cloudrun.ErrConflict, err)
-	case errors.Is(err, ledger.ErrFleetLimit):
+		return map[string]string{snapshot.ClaimAnnotation: c.ID}, &c, nil
+	case errors.Is(err, state.ErrStale) || errors.Is(err, state.ErrClaimed):
+		return nil, nil, fmt.Errorf("%w: %w", snapshot.ErrConflict, err)
+	case errors.Is(err, state.ErrFleetLimit):
 		r.log(audit.Warning, fmt.Sprintf("%s: %v; the change waits", target.Name(), err), alert.Alert{Target: target})
 		return nil, nil, err
-	case errors.Is(err, ledger.ErrUnreadable):
+	case errors.Is(err, state.ErrEntryUnreadable):
 		return nil, nil, permanent(err)
 	default:
 		return nil, nil, err
@@ -109,7 +107,7 @@ func (r *Remediator) claim(ctx context.Context, target snapshot.Target, rec reco
 }
 
 // release gives back a claim whose update was refused: nothing changed.
-func (r *Remediator) release(ctx context.Context, target snapshot.Target, c *ledger.Claim) {
+func (r *Remediator) release(ctx context.Context, target snapshot.Target, c *state.Claim) {
 	if c == nil {
 		return
 	}

@@ -8,7 +8,6 @@ import (
 
 	"github.com/runmedic/runmedic/internal/alert"
 	"github.com/runmedic/runmedic/internal/audit"
-	"github.com/runmedic/runmedic/internal/cloudrun"
 	"github.com/runmedic/runmedic/internal/snapshot"
 	"github.com/runmedic/runmedic/internal/state"
 )
@@ -206,7 +205,7 @@ func (r *Remediator) saveState(ctx context.Context, target snapshot.Target, rec 
 		return nil
 	}
 	err = r.Applier.WriteState(ctx, target, rec.etag, want)
-	if errors.Is(err, cloudrun.ErrConflict) {
+	if errors.Is(err, snapshot.ErrConflict) {
 		err = r.mergeState(ctx, target, rec.st)
 	}
 	if err != nil {

@@ -9,9 +9,7 @@ import (
 
 	"github.com/runmedic/runmedic/internal/alert"
 	"github.com/runmedic/runmedic/internal/audit"
-	"github.com/runmedic/runmedic/internal/cloudrun"
 	"github.com/runmedic/runmedic/internal/config"
-	"github.com/runmedic/runmedic/internal/monitoring"
 	"github.com/runmedic/runmedic/internal/snapshot"
 	"github.com/runmedic/runmedic/internal/state"
 )
@@ -40,7 +38,7 @@ type LogsReader interface {
 	OOMKills(ctx context.Context, target snapshot.Target, now time.Time, window time.Duration) snapshot.Logs
 }
 
-// Publisher publishes one JSON message. *audit.Publisher is one.
+// Publisher publishes one JSON message. *topic.Publisher is one.
 type Publisher interface {
 	Publish(ctx context.Context, payload any, attrs map[string]string) (string, error)
 }
@@ -145,7 +143,7 @@ func (r *Remediator) lockGen(ctx context.Context, target snapshot.Target) (unloc
 // Observe reads the service, its metrics (per revision too), the OOM kills in its logs and
 // runmedic's state into a snapshot taken at now. A state annotation that cannot be read is
 // reported in warning and treated as empty; a ledger entry that cannot be read is a permanent
-// error wrapping ledger.ErrUnreadable. Logs that cannot be read are recorded as unavailable in
+// error wrapping state.ErrEntryUnreadable. Logs that cannot be read are recorded as unavailable in
 // the snapshot and fail nothing.
 func (r *Remediator) Observe(ctx context.Context, a alert.Alert, now time.Time) (snap snapshot.Snapshot, st state.State, warning error, err error) {
 	snap, st, _, warning, err = r.observeAt(ctx, a, now)
@@ -177,13 +175,13 @@ func (r *Remediator) observeAt(ctx context.Context, a alert.Alert, now time.Time
 	if r.Logs != nil {
 		go func() { // beside the metrics: the two reads are independent
 			defer close(logsRead)
-			l := r.Logs.OOMKills(logsCtx, a.Target, now, monitoring.DefaultWindow)
+			l := r.Logs.OOMKills(logsCtx, a.Target, now, snapshot.Window)
 			logs = &l
 		}()
 	} else {
 		close(logsRead)
 	}
-	m, err := r.Metrics.Series(ctx, a.Target, now, monitoring.DefaultWindow)
+	m, err := r.Metrics.Series(ctx, a.Target, now, snapshot.Window)
 	if err != nil {
 		cancelLogs() // no snapshot without metrics: the logs are not waited for
 	}
@@ -212,7 +210,7 @@ func (r *Remediator) observeAt(ctx context.Context, a alert.Alert, now time.Time
 
 // classify marks errors that redelivery cannot fix as permanent; transient ones pass through.
 func classify(err error) error {
-	if err == nil || cloudrun.IsRetryable(err) || errors.Is(err, cloudrun.ErrConflict) {
+	if err == nil || snapshot.Retryable(err) || errors.Is(err, snapshot.ErrConflict) {
 		return err
 	}
 	return permanent(err)

@@ -8,7 +8,6 @@ import (
 
 	"github.com/runmedic/runmedic/internal/alert"
 	"github.com/runmedic/runmedic/internal/audit"
-	"github.com/runmedic/runmedic/internal/cloudrun"
 	"github.com/runmedic/runmedic/internal/decision"
 	"github.com/runmedic/runmedic/internal/snapshot"
 	"github.com/runmedic/runmedic/internal/state"
@@ -48,7 +47,7 @@ func (r *Remediator) readRollout(ctx context.Context, target snapshot.Target, re
 	if err == nil {
 		return false
 	}
-	if errors.Is(err, cloudrun.ErrRevisionNotReady) && rec.st.Pending != nil && rec.st.Pending.Incident == ro.Incident && rec.st.Pending.Action == ro.Action {
+	if errors.Is(err, snapshot.ErrRevisionNotReady) && rec.st.Pending != nil && rec.st.Pending.Incident == ro.Incident && rec.st.Pending.Action == ro.Action {
 		rec.st = rec.st.Resolve(state.OutcomeFailed)
 	}
 	rec.events = append(rec.events, audit.Event{

@@ -13,7 +13,6 @@ import (
 	"github.com/runmedic/runmedic/internal/alert"
 	"github.com/runmedic/runmedic/internal/audit"
 	"github.com/runmedic/runmedic/internal/decision"
-	"github.com/runmedic/runmedic/internal/ledger"
 	"github.com/runmedic/runmedic/internal/snapshot"
 	"github.com/runmedic/runmedic/internal/state"
 )
@@ -138,7 +137,7 @@ func (r *Remediator) tickService(ctx context.Context, target snapshot.Target) ([
 	}
 	st, _, _, err := r.remember(ctx, target, obs, r.Now().UTC())
 	if err != nil {
-		if r.Ledger == nil || !errors.Is(err, ledger.ErrUnreadable) {
+		if r.Ledger == nil || !errors.Is(err, state.ErrEntryUnreadable) {
 			return nil, []error{err}
 		}
 		ev, err := r.failClosed(ctx, audit.Event{Time: r.Now().UTC(), Target: target.Name(), Step: "observe", Delivery: "tick"}, alert.Alert{Target: target}, err)

@@ -1,5 +1,7 @@
 package snapshot
 
+import "time"
+
 // Observation is one read of a live service: the snapshot blocks a decision needs, plus
 // runmedic's own annotations, which are kept out of Service.Annotations. The orchestrator's
 // Observer returns it, whatever adapter reads the service.
@@ -20,4 +22,21 @@ type Update struct {
 	Revision  string  // the revision the update created; "" when the template was unchanged
 	Ready     bool    // Revision's Ready condition succeeded; true when no revision was created
 	Operation string  // the update's long-running operation
+}
+
+// ClaimAnnotation carries the ledger claim a change was made under, written on the service in
+// the same update as the change: a claim never recorded is settled by reading it back
+// (Observation.Claim).
+const ClaimAnnotation = "runmedic.aiprod.ai/claim"
+
+// Window is how far back an observation reads metrics and logs: the snapshot contract asks for
+// at least the last 3 hours.
+const Window = 3 * time.Hour
+
+// Member is one opted-in service of the fleet and the mode in force for it when it was listed.
+// The mode is for people and for choosing what to walk; a decision re-reads the service and
+// judges it again.
+type Member struct {
+	Target Target
+	Mode   string // config.ModeEnforce or config.ModeShadow
 }

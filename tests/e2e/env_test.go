@@ -28,6 +28,7 @@ import (
 	"github.com/runmedic/runmedic/internal/scenario"
 	"github.com/runmedic/runmedic/internal/snapshot"
 	"github.com/runmedic/runmedic/internal/state"
+	"github.com/runmedic/runmedic/internal/topic"
 	"github.com/runmedic/runmedic/policies"
 )
 
@@ -112,12 +113,12 @@ func newWorld(t *testing.T, name string) *world {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { deleteOrLog(t, "subscription", emu.DeleteSubscription(context.Background(), w.auditSub)) })
-	auditPub, err := audit.NewPublisher(ctx, project, emu.TopicName(id+"-audit"), emu.ClientOptions()...)
+	auditPub, err := topic.NewPublisher(ctx, project, emu.TopicName(id+"-audit"), emu.ClientOptions()...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { auditPub.Close() })
-	notifyPub, err := audit.NewPublisher(ctx, project, emu.TopicName(id+"-notify"), emu.ClientOptions()...)
+	notifyPub, err := topic.NewPublisher(ctx, project, emu.TopicName(id+"-notify"), emu.ClientOptions()...)
 	if err != nil {
 		t.Fatal(err)
 	}

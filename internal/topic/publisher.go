@@ -1,4 +1,7 @@
-package audit
+// Package topic publishes runmedic's JSON records to Pub/Sub: audit events and notifications. It
+// is apart from package audit, which defines the records, so the orchestrator builds them
+// without linking the Pub/Sub client.
+package topic
 
 import (
 	"context"
@@ -9,8 +12,8 @@ import (
 	"google.golang.org/api/option"
 )
 
-// Publisher publishes JSON messages to one Pub/Sub topic: the audit topic (Events) or the
-// notification topic (Notifications). Publish returns only once the server has stored the
+// Publisher publishes JSON messages to one Pub/Sub topic: the audit topic (audit.Events) or the
+// notification topic (audit.Notifications). Publish returns only once the server has stored the
 // message, so a nil error means the record exists. It is safe for concurrent use.
 type Publisher struct {
 	client *pubsub.Client

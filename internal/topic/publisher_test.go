@@ -1,4 +1,4 @@
-package audit
+package topic
 
 import (
 	"context"
@@ -8,11 +8,15 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/runmedic/runmedic/internal/audit"
 	"github.com/runmedic/runmedic/internal/decision"
 	"github.com/runmedic/runmedic/internal/pubsubtest"
 )
 
-const project = "runmedic-audit-test"
+const (
+	project = "runmedic-topic-test"
+	target  = "projects/aiprod-484120/locations/europe-west1/services/aiprod-api"
+)
 
 // TestPublisher publishes through the real client to the real emulator and reads the messages
 // back from a pull subscription.
@@ -34,7 +38,7 @@ func TestPublisher(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer closePublisher(t, p)
-		want := appliedEvent()
+		want := audit.Event{Time: time.Date(2026, 2, 4, 10, 31, 5, 0, time.UTC), Incident: "0.nrwotmyokd9n", Target: target, Step: "raise_memory", Outcome: audit.Applied}.WithID()
 		id, err := p.Publish(ctx, want, want.Attributes())
 		if err != nil {
 			t.Fatal(err)
@@ -49,7 +53,7 @@ func TestPublisher(t *testing.T) {
 		if msgs[0].ID != id {
 			t.Errorf("pulled message id %q, Publish returned %q", msgs[0].ID, id)
 		}
-		var got Event
+		var got audit.Event
 		if err := json.Unmarshal(msgs[0].Data, &got); err != nil {
 			t.Fatalf("decode %s: %v", msgs[0].Data, err)
 		}
@@ -68,7 +72,7 @@ func TestPublisher(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer closePublisher(t, p)
-		want := Notification{
+		want := audit.Notification{
 			Time: time.Date(2026, 2, 4, 10, 29, 0, 0, time.UTC), Incident: "0.a", Target: target,
 			Severity: "Warning", To: "backend-lead@aiprod.ai", After: "5m",
 			Action: decision.Restart, Diagnosis: decision.GradualGrowth,
@@ -84,7 +88,7 @@ func TestPublisher(t *testing.T) {
 		if len(msgs) != 1 {
 			t.Fatalf("pulled %d messages, want 1", len(msgs))
 		}
-		var got Notification
+		var got audit.Notification
 		if err := json.Unmarshal(msgs[0].Data, &got); err != nil {
 			t.Fatalf("decode %s: %v", msgs[0].Data, err)
 		}
@@ -110,7 +114,7 @@ func TestPublisherErrors(t *testing.T) {
 		want        string
 	}{
 		{"unencodable payload", "audit", map[string]any{"c": make(chan int)}, "encode message for audit: json: unsupported type"},
-		{"missing topic", "nope", Event{Outcome: Applied}, "publish to nope: rpc error: code = NotFound"},
+		{"missing topic", "nope", audit.Event{Outcome: audit.Applied}, "publish to nope: rpc error: code = NotFound"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
