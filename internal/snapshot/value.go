@@ -146,11 +146,26 @@ func (v Value) MarshalJSON() ([]byte, error) {
 	case KindBool:
 		return strconv.AppendBool(nil, v.flag), nil
 	case KindText:
+		if plain(v.text) {
+			b := make([]byte, 0, len(v.text)+2)
+			return append(append(append(b, '"'), v.text...), '"'), nil
+		}
 		return encode(v.text)
 	case KindTraffic:
 		return encode(v.split)
 	}
 	return []byte("null"), nil
+}
+
+// plain reports whether s is written in JSON as is, between quotes: printable ASCII without a
+// quote or a backslash, as quantities, images and tokens are.
+func plain(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
 }
 
 func encode(x any) ([]byte, error) {

@@ -53,6 +53,7 @@ func TestValueJSONAsWrittenBefore(t *testing.T) {
 		{"text", "4Gi", TextValue("4Gi")},
 		{"empty text", "", TextValue("")},
 		{"html in text", "a<b>&c", TextValue("a<b>&c")},
+		{"escaped text", "tab\there \"q\" é \u2028", TextValue("tab\there \"q\" é \u2028")},
 		{"int", 80, IntValue(80)},
 		{"bool", true, BoolValue(true)},
 		{"split", split, TrafficValue(split)},
@@ -60,18 +61,22 @@ func TestValueJSONAsWrittenBefore(t *testing.T) {
 		{"nil split", []TrafficTarget(nil), TrafficValue(nil)},
 		{"absent", nil, Value{}},
 	}
+	// Plan files are written without HTML escaping, audit events with it: both as before.
+	encode := func(x any, escapeHTML bool) string {
+		var b strings.Builder
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(escapeHTML)
+		if err := enc.Encode(map[string]any{"path": "p", "before": x}); err != nil {
+			t.Fatal(err)
+		}
+		return b.String()
+	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			want, err := json.Marshal(map[string]any{"path": "p", "before": tt.old})
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, err := json.Marshal(map[string]any{"path": "p", "before": tt.v})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if string(got) != string(want) {
-				t.Errorf("json.Marshal(%v) = %s, want %s", tt.v, got, want)
+			for _, escape := range []bool{true, false} {
+				if got, want := encode(tt.v, escape), encode(tt.old, escape); got != want {
+					t.Errorf("encode(%v, escapeHTML %v) = %s, want %s", tt.v, escape, got, want)
+				}
 			}
 		})
 	}
