@@ -90,6 +90,9 @@ func memoryValue(v snapshot.Value) (string, error) {
 // cpuValue accepts "2", "1000m" or a number (a JSON document may say 2).
 func cpuValue(v snapshot.Value) (string, error) {
 	s, ok := v.Text()
+	if !ok && v.Kind() == snapshot.KindNumber {
+		s, ok = v.String(), true // a fraction, 0.5, as the document wrote it
+	}
 	if !ok {
 		return "", fmt.Errorf("%v is not a cpu quantity like 2 or 1000m", v)
 	}
