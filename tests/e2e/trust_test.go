@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -16,29 +17,49 @@ import (
 )
 
 // TestForgedLowThresholdDoesNotRaise: a notification claims a threshold of 0.1 while memory sits
-// flat at 62 %. The config's memory_threshold (0.85) decides, so the healthy service is not
-// raised, and the evidence shows the alert's claim beside the threshold that decided.
+// flat below the config's memory_threshold (0.85): at 62 % (the scenario, already below
+// verify_below), and at 82 % (above verify_below, so only the threshold tells it is not high).
+// The config's threshold decides, so the healthy service is not raised, and the evidence shows
+// the alert's claim beside the threshold that decided.
 func TestForgedLowThresholdDoesNotRaise(t *testing.T) {
 	t.Parallel()
-	w := newWorld(t, "forged-low-threshold")
-	w.publish(w.incident)
+	for _, tt := range []struct {
+		name string
+		lift float64 // added to every memory point of the scenario
+	}{
+		{"at 62 %", 0},
+		{"at 82 %", 0.2},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			w := newWorld(t, "forged-low-threshold")
+			if tt.lift != 0 {
+				points := slices.Clone(w.snap.Metrics.MemoryUtilization)
+				for i := range points {
+					points[i].Value += tt.lift
+				}
+				w.mon.SetSeries("run.googleapis.com/container/memory/utilizations", w.snap.Target, points, nil)
+			}
+			w.publish(w.incident)
 
-	evs := w.auditEvents(func(evs []audit.Event) bool { return len(evs) > 0 })
-	if len(evs) != 1 {
-		t.Fatalf("audit events = %v, want one", outcomes(evs))
-	}
-	ev := evs[0]
-	if ev.Applied || ev.Decision == nil || ev.Decision.Action == "raise_memory" {
-		t.Errorf("audit event = %+v, want no raise", ev)
-	}
-	if ev.Decision != nil && (len(ev.Decision.Evidence) == 0 || !strings.Contains(ev.Decision.Evidence[0], "(threshold 0.85; the alert said 0.1)")) {
-		t.Errorf("evidence = %q, want the config's 0.85 and the alert's 0.1", ev.Decision.Evidence)
-	}
-	if got := w.run.UpdateCount(w.service()); got != 0 {
-		t.Errorf("UpdateCount = %d, want 0", got)
-	}
-	if got := memoryOf(w.run.Service(w.service())); got != "2Gi" {
-		t.Errorf("memory = %s, want 2Gi untouched", got)
+			evs := w.auditEvents(func(evs []audit.Event) bool { return len(evs) > 0 })
+			if len(evs) != 1 {
+				t.Fatalf("audit events = %v, want one", outcomes(evs))
+			}
+			ev := evs[0]
+			if ev.Applied || ev.Decision == nil || ev.Decision.Action == "raise_memory" {
+				t.Errorf("audit event = %+v, want no raise", ev)
+			}
+			if ev.Decision != nil && (len(ev.Decision.Evidence) == 0 || !strings.Contains(ev.Decision.Evidence[0], "(threshold 0.85; the alert said 0.1)")) {
+				t.Errorf("evidence = %q, want the config's 0.85 and the alert's 0.1", ev.Decision.Evidence)
+			}
+			if got := w.run.UpdateCount(w.service()); got != 0 {
+				t.Errorf("UpdateCount = %d, want 0", got)
+			}
+			if got := memoryOf(w.run.Service(w.service())); got != "2Gi" {
+				t.Errorf("memory = %s, want 2Gi untouched", got)
+			}
+		})
 	}
 }
 
