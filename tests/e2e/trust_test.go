@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -91,8 +92,9 @@ func TestForgedIncidentURLDropped(t *testing.T) {
 }
 
 // TestOversizedMessagesAckedOnce publishes eight messages at Pub/Sub's 10 MB maximum through the
-// emulator's push subscription: each is acked at its first delivery with one log line, and
-// nothing reaches Cloud Run.
+// emulator's push subscription, each the scenario's notification (which, decoded, raises memory)
+// with its summary padded to fill it: each is acked at its first delivery with one log line,
+// never decoded, and nothing reaches Cloud Run.
 func TestOversizedMessagesAckedOnce(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t, "insufficient-memory")
@@ -107,7 +109,7 @@ func TestOversizedMessagesAckedOnce(t *testing.T) {
 		t.Fatalf("raise the push ack deadline: %v", err)
 	}
 	const n = 8
-	data := bytes.Repeat([]byte("x"), 10_000_000-1024)
+	data := padded(t, w.incident, 10_000_000-1024)
 	ids := make([]string, n)
 	var wg sync.WaitGroup
 	for i := range ids {
@@ -147,4 +149,28 @@ func TestOversizedMessagesAckedOnce(t *testing.T) {
 	if got := w.run.UpdateCount(w.service()); got != 0 {
 		t.Errorf("UpdateCount = %d, want 0", got)
 	}
+}
+
+// padded is the notification raw with its summary padded so that it is size bytes long.
+func padded(t *testing.T, raw []byte, size int) []byte {
+	t.Helper()
+	var n map[string]any
+	if err := json.Unmarshal(raw, &n); err != nil {
+		t.Fatal(err)
+	}
+	inc := n["incident"].(map[string]any)
+	inc["summary"] = ""
+	base, err := json.Marshal(n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inc["summary"] = strings.Repeat("x", size-len(base))
+	out, err := json.Marshal(n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out) != size {
+		t.Fatalf("padded notification is %d bytes, want %d", len(out), size)
+	}
+	return out
 }
