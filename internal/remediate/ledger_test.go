@@ -157,6 +157,9 @@ func TestTickKeepsLabels(t *testing.T) {
 // share a storm of duplicates and distinct incidents on one service: one change.
 func TestTwoInstancesOneChange(t *testing.T) {
 	e := newEnv(t, "insufficient-memory", nil)
+	// The rollout takes two polls: an instance that reads the service between another's update
+	// and its record sees the change landed and not yet recorded.
+	e.run.SetOperationPolls(2)
 	rs := []*remediate.Remediator{e.r, e.instance()}
 	var wg sync.WaitGroup
 	for i := range 40 {
