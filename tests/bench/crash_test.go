@@ -42,8 +42,11 @@ type crashCase struct {
 	at func(method string, req any) (hit, sent bool)
 }
 
+// crashCases are the crash points, in the order of a run: after the claim (its first Commit),
+// after the UpdateService, after the audit event (before the record, its second Commit). Each
+// case runs once, so a counter in it counts that run's calls.
 func crashCases() []crashCase {
-	commits := 0 // one case runs once: the counter is its own
+	var commits atomic.Int32
 	return []crashCase{
 		{"runmedic", "claim → UpdateService", "process killed after the claim, before the update is sent", false,
 			func(method string, req any) (bool, bool) {
@@ -60,8 +63,7 @@ func crashCases() []crashCase {
 				if method != "/google.firestore.v1.Firestore/Commit" {
 					return false, false
 				}
-				commits++ // the first commit is the claim, the second the record
-				return commits == 2, false
+				return commits.Add(1) == 2, false // the first commit is the claim, the second the record
 			}},
 	}
 }
