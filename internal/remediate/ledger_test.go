@@ -67,8 +67,9 @@ func (e *env) instance(dial ...grpc.DialOption) *remediate.Remediator {
 }
 
 // TestForgedIncidentsDoNotEvictTheReal: after the real incident's raise, 300 forged incidents on
-// the same service are refused by the cooldown and watched; the real one is still watched, and
-// when its raise did not help, the tick judges it failed and escalates it.
+// the same service, each started after it (the newest are the ones a bounded list would keep),
+// are refused by the cooldown and watched; the real one is still watched, and when its raise did
+// not help, the tick judges it failed and escalates it.
 func TestForgedIncidentsDoNotEvictTheReal(t *testing.T) {
 	e := raised(t, nil)
 	updates := e.run.UpdateCount(e.name())
@@ -77,7 +78,9 @@ func TestForgedIncidentsDoNotEvictTheReal(t *testing.T) {
 	for range 4 {
 		wg.Go(func() {
 			for i := range ids {
-				if ev, err := deliver(t, e.r, e.incident(fmt.Sprintf("forged-%03d", i))); err != nil || ev.Applied {
+				a := e.incident(fmt.Sprintf("forged-%03d", i))
+				a.Incident.StartedAt = e.alert.Incident.StartedAt.Add(time.Duration(i+1) * time.Second)
+				if ev, err := deliver(t, e.r, a); err != nil || ev.Applied {
 					t.Errorf("forged %d: applied %t, %v", i, ev.Applied, err)
 				}
 			}
@@ -105,13 +108,14 @@ func TestForgedIncidentsDoNotEvictTheReal(t *testing.T) {
 	}
 }
 
-// TestFutureDatedActionDoesNotBlock: an action dated 2999 in the ledger is ignored; the cooldown
-// does not count it and the raise is applied.
+// TestFutureDatedActionDoesNotBlock: a change dated 2999 in the ledger is ignored; the cooldown
+// (which counts a change in the future as just made) does not see it and the raise is applied.
 func TestFutureDatedActionDoesNotBlock(t *testing.T) {
 	e := newEnv(t, "insufficient-memory", nil)
 	before := e.state()
 	forged := before.Record(snapshot.Action{Incident: "0.forged", Action: "raise_memory", Outcome: state.OutcomeApplied,
-		At: time.Date(2999, 1, 1, 0, 0, 0, 0, time.UTC)})
+		At:      time.Date(2999, 1, 1, 0, 0, 0, 0, time.UTC),
+		Changes: []snapshot.Change{{Path: snapshot.PathMemory, Before: "1Gi", After: "2Gi"}}})
 	if err := e.ledger.Record(e.ctx, e.snap.Target, before, forged); err != nil {
 		t.Fatal(err)
 	}
@@ -153,6 +157,9 @@ func TestTickKeepsLabels(t *testing.T) {
 // share a storm of duplicates and distinct incidents on one service: one change.
 func TestTwoInstancesOneChange(t *testing.T) {
 	e := newEnv(t, "insufficient-memory", nil)
+	// The rollout takes two polls: an instance that reads the service between another's update
+	// and its record sees the change landed and not yet recorded.
+	e.run.SetOperationPolls(2)
 	rs := []*remediate.Remediator{e.r, e.instance()}
 	var wg sync.WaitGroup
 	for i := range 40 {

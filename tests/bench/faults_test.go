@@ -105,16 +105,22 @@ func TestFaultMatrix(t *testing.T) {
 	var b strings.Builder
 	b.WriteString("| component | call | fault | 1st delivery | logged (severity outcome error) | redelivery | new revisions | applied events | state |\n")
 	b.WriteString("| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
-	for _, c := range faultCases() {
+	add := func(component, call, fault string, run func() faultRow) {
 		start := time.Now()
-		row := runFault(t, c)
-		t.Logf("%s %s %s: %s", c.component, c.call, c.fault, time.Since(start).Round(time.Millisecond))
+		row := run()
+		t.Logf("%s %s %s: %s", component, call, fault, time.Since(start).Round(time.Millisecond))
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %d | %d | %s |\n",
-			c.component, c.call, c.fault, row.first, row.logged, row.second, row.revisions, row.applied, row.consistent)
+			component, call, fault, row.first, row.logged, row.second, row.revisions, row.applied, row.consistent)
 		if row.revisions > 1 || row.applied > 1 || row.consistent != "consistent" {
 			t.Errorf("%s %s %s: %d new revisions, %d applied events, state %s; want at most one change, consistent",
-				c.component, c.call, c.fault, row.revisions, row.applied, row.consistent)
+				component, call, fault, row.revisions, row.applied, row.consistent)
 		}
+	}
+	for _, c := range faultCases() {
+		add(c.component, c.call, c.fault, func() faultRow { return runFault(t, c) })
+	}
+	for _, c := range crashCases() {
+		add(c.component, c.call, c.fault, func() faultRow { return runCrash(t, c) })
 	}
 	table := b.String()
 	doc, err := os.ReadFile(benchmarksFile)
@@ -166,17 +172,21 @@ func runFault(t *testing.T, c faultCase) faultRow {
 	row.second = ackOrRetry(st2) + " " + outcomes(f.log.take())
 
 	row.revisions = len(f.run.Revisions(f.name(svc))) - seeded
-	// An event published again (its record failed after the publish) carries the same ID:
-	// subscribers see one event.
-	ids := map[string]bool{}
-	for _, ev := range f.audit.all() {
-		if ev.Applied && ev.Outcome == audit.Applied && !ids[ev.ID] {
-			ids[ev.ID] = true
-			row.applied++
-		}
-	}
+	row.applied = appliedEvents(f)
 	row.consistent = consistency(f, svc)
 	return row
+}
+
+// appliedEvents counts the applied audit events the fleet published, by ID: an event published
+// again (its record failed after the publish) carries the same ID, and subscribers see one event.
+func appliedEvents(f *fleet) int {
+	ids := map[string]bool{}
+	for _, ev := range f.audit.all() {
+		if ev.Applied && ev.Outcome == audit.Applied {
+			ids[ev.ID] = true
+		}
+	}
+	return len(ids)
 }
 
 // consistency checks the ledger against the service: it decodes, records at most one

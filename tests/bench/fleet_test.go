@@ -68,6 +68,8 @@ type fleet struct {
 	mon      *monitoringtest.Server
 	r        *remediate.Remediator
 	ledger   *ledger.Store
+	project  string // the ledger's project in the emulator: every process of the fleet shares it
+	clock    func() time.Time
 	wire     *ledgerWire // counts and fails the ledger's Firestore calls
 	handler  *function.Handler
 	audit    *sink
@@ -175,11 +177,13 @@ func newFleet(tb testing.TB, o fleetOptions) *fleet {
 	}
 	log := audit.NewLogger(w)
 	f.wire = &ledgerWire{}
-	f.ledger = firestoretest.Shared(tb).Store(tb, f.wire.options()...)
+	f.project = firestoretest.Project(tb)
+	f.ledger = firestoretest.Shared(tb).StoreIn(tb, f.project, f.wire.options()...)
 	clockNow := time.Now
 	if o.clock != nil {
 		clockNow = o.clock.Now
 	}
+	f.clock = clockNow
 	f.r = &remediate.Remediator{
 		Policy: eng, Config: cfg,
 		Observer: runClient, Applier: runClient, Metrics: monClient,
@@ -193,10 +197,14 @@ func newFleet(tb testing.TB, o fleetOptions) *fleet {
 		Remediator: f.r, Log: log, MaxEventAge: cfg.Defaults.MaxEventAge.Duration,
 		Project: project, Now: clockNow,
 	}
-	source := "//pubsub.googleapis.com/projects/" + project + "/topics/" + f.topic
-	routes.Store(source, f)
-	tb.Cleanup(func() { routes.Delete(source) })
+	routes.Store(f.source(), f.handler)
+	tb.Cleanup(func() { routes.Delete(f.source()) })
 	return f
+}
+
+// source is the CloudEvent source of the fleet's alerts: its topic.
+func (f *fleet) source() string {
+	return "//pubsub.googleapis.com/projects/" + project + "/topics/" + f.topic
 }
 
 // clients connects real Cloud Run and Monitoring clients to the fakes; the caller closes them.
@@ -264,8 +272,18 @@ func (f *fleet) pushBody(svc, incident, msgID string) []byte {
 // deliver POSTs one alert as the Pub/Sub push subscription would and returns the HTTP status:
 // 2xx acks, anything else makes Pub/Sub redeliver.
 func (f *fleet) deliver(svc, incident, msgID string) (int, error) {
+	return f.deliverCtx(context.Background(), svc, incident, msgID)
+}
+
+// deliverCtx is deliver, abandoned (no answer) when ctx ends.
+func (f *fleet) deliverCtx(ctx context.Context, svc, incident, msgID string) (int, error) {
 	url := baseURL + "/projects/" + project + "/topics/" + f.topic
-	resp, err := f.client.Post(url, "application/json", bytes.NewReader(f.pushBody(svc, incident, msgID)))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(f.pushBody(svc, incident, msgID)))
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := f.client.Do(req)
 	if err != nil {
 		return 0, err
 	}

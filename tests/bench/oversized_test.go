@@ -194,7 +194,7 @@ func serveOversizedChild(t *testing.T) {
 		Log:        log, MaxEventAge: time.Hour, Now: time.Now, MaxData: maxData,
 	}
 	source := "//pubsub.googleapis.com/projects/" + project + "/topics/" + oversizedTopic
-	routes.Store(source, &fleet{handler: h})
+	routes.Store(source, h)
 	defer routes.Delete(source)
 	fmt.Printf("URL %s\nRSS %d\n", baseURL, procStatus(t, "VmRSS"))
 	bufio.NewReader(os.Stdin).ReadString('\n')

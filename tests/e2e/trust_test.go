@@ -3,7 +3,9 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -16,29 +18,49 @@ import (
 )
 
 // TestForgedLowThresholdDoesNotRaise: a notification claims a threshold of 0.1 while memory sits
-// flat at 62 %. The config's memory_threshold (0.85) decides, so the healthy service is not
-// raised, and the evidence shows the alert's claim beside the threshold that decided.
+// flat below the config's memory_threshold (0.85): at 62 % (the scenario, already below
+// verify_below), and at 82 % (above verify_below, so only the threshold tells it is not high).
+// The config's threshold decides, so the healthy service is not raised, and the evidence shows
+// the alert's claim beside the threshold that decided.
 func TestForgedLowThresholdDoesNotRaise(t *testing.T) {
 	t.Parallel()
-	w := newWorld(t, "forged-low-threshold")
-	w.publish(w.incident)
+	for _, tt := range []struct {
+		name string
+		lift float64 // added to every memory point of the scenario
+	}{
+		{"at 62 %", 0},
+		{"at 82 %", 0.2},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			w := newWorld(t, "forged-low-threshold")
+			if tt.lift != 0 {
+				points := slices.Clone(w.snap.Metrics.MemoryUtilization)
+				for i := range points {
+					points[i].Value += tt.lift
+				}
+				w.mon.SetSeries("run.googleapis.com/container/memory/utilizations", w.snap.Target, points, nil)
+			}
+			w.publish(w.incident)
 
-	evs := w.auditEvents(func(evs []audit.Event) bool { return len(evs) > 0 })
-	if len(evs) != 1 {
-		t.Fatalf("audit events = %v, want one", outcomes(evs))
-	}
-	ev := evs[0]
-	if ev.Applied || ev.Decision == nil || ev.Decision.Action == "raise_memory" {
-		t.Errorf("audit event = %+v, want no raise", ev)
-	}
-	if ev.Decision != nil && (len(ev.Decision.Evidence) == 0 || !strings.Contains(ev.Decision.Evidence[0], "(threshold 0.85; the alert said 0.1)")) {
-		t.Errorf("evidence = %q, want the config's 0.85 and the alert's 0.1", ev.Decision.Evidence)
-	}
-	if got := w.run.UpdateCount(w.service()); got != 0 {
-		t.Errorf("UpdateCount = %d, want 0", got)
-	}
-	if got := memoryOf(w.run.Service(w.service())); got != "2Gi" {
-		t.Errorf("memory = %s, want 2Gi untouched", got)
+			evs := w.auditEvents(func(evs []audit.Event) bool { return len(evs) > 0 })
+			if len(evs) != 1 {
+				t.Fatalf("audit events = %v, want one", outcomes(evs))
+			}
+			ev := evs[0]
+			if ev.Applied || ev.Decision == nil || ev.Decision.Action == "raise_memory" {
+				t.Errorf("audit event = %+v, want no raise", ev)
+			}
+			if ev.Decision != nil && (len(ev.Decision.Evidence) == 0 || !strings.Contains(ev.Decision.Evidence[0], "(threshold 0.85; the alert said 0.1)")) {
+				t.Errorf("evidence = %q, want the config's 0.85 and the alert's 0.1", ev.Decision.Evidence)
+			}
+			if got := w.run.UpdateCount(w.service()); got != 0 {
+				t.Errorf("UpdateCount = %d, want 0", got)
+			}
+			if got := memoryOf(w.run.Service(w.service())); got != "2Gi" {
+				t.Errorf("memory = %s, want 2Gi untouched", got)
+			}
+		})
 	}
 }
 
@@ -70,8 +92,9 @@ func TestForgedIncidentURLDropped(t *testing.T) {
 }
 
 // TestOversizedMessagesAckedOnce publishes eight messages at Pub/Sub's 10 MB maximum through the
-// emulator's push subscription: each is acked at its first delivery with one log line, and
-// nothing reaches Cloud Run.
+// emulator's push subscription, each the scenario's notification (which, decoded, raises memory)
+// with its summary padded to fill it: each is acked at its first delivery with one log line,
+// never decoded, and nothing reaches Cloud Run.
 func TestOversizedMessagesAckedOnce(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t, "insufficient-memory")
@@ -86,7 +109,7 @@ func TestOversizedMessagesAckedOnce(t *testing.T) {
 		t.Fatalf("raise the push ack deadline: %v", err)
 	}
 	const n = 8
-	data := bytes.Repeat([]byte("x"), 10_000_000-1024)
+	data := padded(t, w.incident, 10_000_000-1024)
 	ids := make([]string, n)
 	var wg sync.WaitGroup
 	for i := range ids {
@@ -126,4 +149,28 @@ func TestOversizedMessagesAckedOnce(t *testing.T) {
 	if got := w.run.UpdateCount(w.service()); got != 0 {
 		t.Errorf("UpdateCount = %d, want 0", got)
 	}
+}
+
+// padded is the notification raw with its summary padded so that it is size bytes long.
+func padded(t *testing.T, raw []byte, size int) []byte {
+	t.Helper()
+	var n map[string]any
+	if err := json.Unmarshal(raw, &n); err != nil {
+		t.Fatal(err)
+	}
+	inc := n["incident"].(map[string]any)
+	inc["summary"] = ""
+	base, err := json.Marshal(n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inc["summary"] = strings.Repeat("x", size-len(base))
+	out, err := json.Marshal(n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out) != size {
+		t.Fatalf("padded notification is %d bytes, want %d", len(out), size)
+	}
+	return out
 }
