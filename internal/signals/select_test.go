@@ -10,7 +10,13 @@ import (
 // constant inputs of odd and even length.
 func TestSelectMedian(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
+	var sizes []int
 	for n := 1; n < 60; n++ {
+		sizes = append(sizes, n)
+	}
+	// Past 600 elements kth selects within a sample first.
+	sizes = append(sizes, 600, 601, 602, 603, 1127, 1128, 2000)
+	for _, n := range sizes {
 		for _, shape := range []string{"random", "sorted", "reversed", "constant", "few values"} {
 			v := make([]float64, n)
 			for i := range v {
@@ -30,6 +36,41 @@ func TestSelectMedian(t *testing.T) {
 			want := median(slices.Clone(v))
 			if got := selectMedian(v); got != want {
 				t.Errorf("selectMedian(%s, n=%d) = %v, want %v", shape, n, got, want)
+			}
+		}
+	}
+}
+
+// TestKth holds kth to its contract for every rank of short inputs and many ranks of long ones:
+// v[k] is the k-th smallest, nothing before it larger, nothing after it smaller.
+func TestKth(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, n := range []int{1, 2, 3, 7, 64, 601, 1128, 5000} {
+		for _, shape := range []string{"random", "few values", "sorted", "reversed"} {
+			base := make([]float64, n)
+			for i := range base {
+				switch shape {
+				case "random":
+					base[i] = r.NormFloat64()
+				case "few values":
+					base[i] = float64(r.IntN(4))
+				case "sorted":
+					base[i] = float64(i)
+				case "reversed":
+					base[i] = float64(-i)
+				}
+			}
+			sorted := slices.Sorted(slices.Values(base))
+			for k := 0; k < n; k += max(1, n/37) {
+				v := slices.Clone(base)
+				if got := kth(v, k); got != sorted[k] {
+					t.Fatalf("kth(%s, n=%d, k=%d) = %v, want %v", shape, n, k, got, sorted[k])
+				}
+				for i, x := range v {
+					if i < k && x > v[k] || i > k && x < v[k] {
+						t.Fatalf("kth(%s, n=%d, k=%d) left v[%d] = %v on the wrong side of %v", shape, n, k, i, x, v[k])
+					}
+				}
 			}
 		}
 	}
