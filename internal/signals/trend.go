@@ -118,55 +118,42 @@ func selectMedian(v []float64) float64 {
 }
 
 // kth reorders v so v[k] is the k-th smallest, everything before it no larger and everything
-// after no smaller, and returns it. It is Floyd and Rivest's selection: on a long range it first
-// selects within a sample around k, so the element found there splits the range close to k and
-// one pass over the range leaves little to search (about 1.5n comparisons for a median, where
-// quickselect takes about 3.4n: a Theil–Sen fit takes the median of up to 1,128 slopes).
+// after no smaller, and returns it. The pivot is the median of three, so sorted input is fast.
 func kth(v []float64, k int) float64 {
 	lo, hi := 0, len(v)-1
-	for hi > lo {
-		if hi-lo > 600 {
-			n := float64(hi - lo + 1)
-			i := float64(k - lo + 1)
-			z := math.Log(n)
-			s := 0.5 * math.Exp(2*z/3)
-			sd := 0.5 * math.Sqrt(z*s*(n-s)/n)
-			if i < n/2 {
-				sd = -sd
-			}
-			sampleLo := max(lo, int(float64(k)-i*s/n+sd))
-			sampleHi := min(hi, int(float64(k)+(n-i)*s/n+sd))
-			kth(v[sampleLo:sampleHi+1], k-sampleLo)
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		if v[mid] < v[lo] {
+			v[mid], v[lo] = v[lo], v[mid]
 		}
-		// Partition [lo, hi] around t := v[k].
-		t := v[k]
-		i, j := lo, hi
-		v[lo], v[k] = v[k], v[lo]
-		if v[hi] > t {
+		if v[hi] < v[lo] {
 			v[hi], v[lo] = v[lo], v[hi]
 		}
-		for i < j {
-			v[i], v[j] = v[j], v[i]
-			i++
-			j--
-			for v[i] < t {
+		if v[hi] < v[mid] {
+			v[hi], v[mid] = v[mid], v[hi]
+		}
+		p := v[mid]
+		i, j := lo, hi
+		for i <= j {
+			for v[i] < p {
 				i++
 			}
-			for v[j] > t {
+			for v[j] > p {
+				j--
+			}
+			if i <= j {
+				v[i], v[j] = v[j], v[i]
+				i++
 				j--
 			}
 		}
-		if v[lo] == t {
-			v[lo], v[j] = v[j], v[lo]
-		} else {
-			j++
-			v[j], v[hi] = v[hi], v[j]
-		}
-		if j <= k {
-			lo = j + 1
-		}
-		if k <= j {
-			hi = j - 1
+		switch {
+		case k <= j:
+			hi = j
+		case k >= i:
+			lo = i
+		default:
+			return v[k]
 		}
 	}
 	return v[k]
