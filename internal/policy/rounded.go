@@ -137,7 +137,7 @@ func twoFast(n ast.Number) ast.Number {
 // alone: the digits past the second decimal say which way x * 100 rounds, unless they are a
 // single 5 (a written halfway case, whose binary value may sit on either side: false). Any other
 // tail is at least 1e-17 of x away from the halfway point (n has at most 17 significant digits),
-// a thousand times more than OPA's two steps at 64 bits of precision can move it. The result,
+// about a hundred times more than OPA's two steps at 64 bits of precision can move it. The result,
 // k / 100 for the rounded integer k, is the text OPA prints: the shortest text of the 64-bit
 // quotient closest to k / 100 is k / 100 itself, written without an exponent below 1e6.
 func twoByDigits(n ast.Number, dot int) (ast.Number, bool) {
