@@ -80,6 +80,9 @@ func roundedOf(in Input) *Rounded {
 
 // two is the policy's two(x) on x as the input encodes it: the text the policy would print.
 func two(x float64) Number {
+	if x == 0 { // the signals' "none" for a rate or a level: 0, and -0 too, is OPA's 0
+		return "0"
+	}
 	v, err := floatNumber(x, 64)
 	if err != nil {
 		return ""

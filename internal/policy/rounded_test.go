@@ -11,7 +11,7 @@ import (
 // TestTwoMatchesOPA holds the shortcut rounding to OPA's builtins, text for text, on the
 // numbers evidence prints: utilizations, slopes, thresholds and the halfway cases between them.
 func TestTwoMatchesOPA(t *testing.T) {
-	xs := []float64{0, 1, -1, 2, 0.5, 0.85, 0.9, 0.93, 0.005, 0.015, 0.025, 0.125, 0.995, -0.005, -0.015,
+	xs := []float64{0, math.Copysign(0, -1), 1, -1, 2, 0.5, 0.85, 0.9, 0.93, 0.005, 0.015, 0.025, 0.125, 0.995, -0.005, -0.015,
 		1.005, 2.675, 0.1 + 0.2, 1e-6, 1.5e-6, 0.0049999, -0.0250001, 999999.995, 123456.785, 0.29,
 		0.07, 0.57, 1.15, 4.35, -0.29, 999999.99, 0.1, 0.01, -0.01, 10.5,
 		// Tails a digit away from halfway, which the digits alone round.
