@@ -349,8 +349,25 @@ canary if {
 	input.signals.suspect_revision != input.signals.serving_revision
 }
 
-cause_evidence contains msg if {
+# METADATA
+# title: Cause evidence
+# description: >-
+#   The diagnosis's own facts, from the one set below that belongs to it: the sets of the causes
+#   that did not win are never evaluated. A new cause adds its set here. Undefined for
+#   "recovered": the decisions that print it come first in the priority order.
+cause_evidence := regression_evidence if {
 	diagnosis == "regression"
+} else := gradual_growth_evidence if {
+	diagnosis == "gradual_growth"
+} else := request_spike_evidence if {
+	diagnosis == "request_spike"
+} else := insufficient_memory_evidence if {
+	diagnosis == "insufficient_memory"
+} else := {"no runbook cause matched: not a new revision rising, not hours of growth with resets, no request burst, not high and flat"} if {
+	diagnosis == "unknown"
+}
+
+regression_evidence contains msg if {
 	not canary
 	msg := sprintf("revision %s took traffic %d minutes ago (regression window %s)", [
 		input.signals.serving_revision,
@@ -359,8 +376,7 @@ cause_evidence contains msg if {
 	])
 }
 
-cause_evidence contains msg if {
-	diagnosis == "regression"
+regression_evidence contains msg if {
 	not canary
 	msg := sprintf("memory rose from %v before it served to %v now", [
 		shown("memory_before_serving", input.signals.memory_before_serving),
@@ -368,8 +384,7 @@ cause_evidence contains msg if {
 	])
 }
 
-cause_evidence contains msg if {
-	diagnosis == "regression"
+regression_evidence contains msg if {
 	canary
 	msg := sprintf("suspect_revision %s (suspect_by %s) serves %d%% and is %d minutes old: its memory rose from %v before it took traffic (memory_before_suspect) to %v (suspect_memory_now) while the older revisions stay flat", [
 		input.signals.suspect_revision,
@@ -381,14 +396,17 @@ cause_evidence contains msg if {
 	])
 }
 
-cause_evidence contains msg if {
-	diagnosis == "regression"
+regression_evidence contains msg if {
 	input.signals.previous_ready_revision == ""
 	msg := sprintf("no ready revision older than %s to roll back to (previous_ready_revision empty): the leak path", [leaking_revision])
 }
 
-cause_evidence contains msg if {
-	diagnosis == "gradual_growth"
+regression_evidence contains msg if {
+	input.signals.previous_ready_revision == ""
+	some msg in growth_evidence
+}
+
+gradual_growth_evidence contains msg if {
 	oom_restarting
 	msg := sprintf("revision %s has served for %d minutes; memory grows back after each restart", [
 		input.signals.serving_revision,
@@ -396,8 +414,7 @@ cause_evidence contains msg if {
 	])
 }
 
-cause_evidence contains msg if {
-	diagnosis == "gradual_growth"
+gradual_growth_evidence contains msg if {
 	not oom_restarting
 	msg := sprintf("revision %s has served for %d minutes; no restart yet", [
 		input.signals.serving_revision,
@@ -405,8 +422,14 @@ cause_evidence contains msg if {
 	])
 }
 
-cause_evidence contains msg if {
-	leak_path
+gradual_growth_evidence contains msg if {
+	some msg in growth_evidence
+}
+
+# METADATA
+# title: Growth evidence
+# description: How long and how fast memory has grown, for the leak path, from the noise-robust growth signals.
+growth_evidence contains msg if {
 	has_growth_signals
 	msg := sprintf("memory has grown for %d minutes at %v an hour (growth_minutes, growth_per_hour) through %d restarts (resets); %d minutes to the limit at that rate (minutes_to_limit)", [
 		input.signals.growth_minutes,
@@ -416,8 +439,26 @@ cause_evidence contains msg if {
 	])
 }
 
-cause_evidence contains msg if {
-	diagnosis == "insufficient_memory"
+request_spike_evidence contains msg if {
+	msg := sprintf("request bursts with max_concurrency %d; safe concurrency for %d MiB is %d", [
+		input.service.template.max_concurrency,
+		input.signals.memory_limit_mib,
+		input.signals.safe_concurrency,
+	])
+}
+
+insufficient_memory_evidence contains msg if {
+	not memory_rising
+	msg := sprintf("high and flat at %s: no trend to blame", [input.service.template.memory])
+}
+
+insufficient_memory_evidence contains msg if {
+	input.signals.memory_max >= oom_level
+	input.signals.resets > 0
+	msg := sprintf("out of memory under load: peak %v, %d resets", [shown("memory_max", input.signals.memory_max), input.signals.resets])
+}
+
+insufficient_memory_evidence contains msg if {
 	input.signals.oom_kills > 0
 	not memory_rising
 	msg := sprintf("OOM kills at a flat level (memory_plateau %v): out of memory under load, not a leak", [input.signals.memory_plateau])
@@ -452,33 +493,6 @@ logs_evidence contains msg if {
 fit_evidence contains msg if {
 	is_number(input.signals.oom_max_used_mib)
 	msg := sprintf("%s holds the largest used %v MiB with 20%% headroom", [input.signals.next_memory_step, input.signals.oom_max_used_mib])
-}
-
-cause_evidence contains msg if {
-	diagnosis == "request_spike"
-	msg := sprintf("request bursts with max_concurrency %d; safe concurrency for %d MiB is %d", [
-		input.service.template.max_concurrency,
-		input.signals.memory_limit_mib,
-		input.signals.safe_concurrency,
-	])
-}
-
-cause_evidence contains msg if {
-	diagnosis == "insufficient_memory"
-	not memory_rising
-	msg := sprintf("high and flat at %s: no trend to blame", [input.service.template.memory])
-}
-
-cause_evidence contains msg if {
-	diagnosis == "insufficient_memory"
-	input.signals.memory_max >= oom_level
-	input.signals.resets > 0
-	msg := sprintf("out of memory under load: peak %v, %d resets", [shown("memory_max", input.signals.memory_max), input.signals.resets])
-}
-
-cause_evidence contains msg if {
-	diagnosis == "unknown"
-	msg := "no runbook cause matched: not a new revision rising, not hours of growth with resets, no request burst, not high and flat"
 }
 
 # The evidence every open-incident decision carries: the numbers, then the cause's own facts.

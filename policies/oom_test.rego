@@ -164,6 +164,13 @@ test_regression_without_previous_revision_takes_the_leak_path if {
 	"no ready revision older than aiprod-api-00042-abc to roll back to (previous_ready_revision empty): the leak path" in d.evidence
 }
 
+test_regression_without_previous_revision_shows_the_growth if {
+	d := decide(object.union(regressed, {"signals": {"previous_ready_revision": "", "growth_minutes": 40, "growth_per_hour": 0.3, "minutes_to_limit": 30}}))
+	d.action == "restart"
+	some e in d.evidence
+	startswith(e, "memory has grown for 40 minutes at 0.3 an hour (growth_minutes, growth_per_hour)")
+}
+
 test_regression_without_previous_revision_at_ceiling_escalates if {
 	d := decide(object.union(regressed, {"signals": {"previous_ready_revision": "", "next_memory_step": "", "resets": 1}}))
 	d.action == "escalate"

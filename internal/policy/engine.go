@@ -15,6 +15,7 @@ import (
 	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/storage"
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
+	"github.com/open-policy-agent/opa/v1/topdown"
 	"github.com/open-policy-agent/opa/v1/util"
 
 	"github.com/runmedic/runmedic/internal/config"
@@ -121,7 +122,11 @@ func (e *Engine) Decide(ctx context.Context, input any) (decision.Decision, erro
 }
 
 func (e *Engine) eval(ctx context.Context, v ast.Value, opts ...rego.EvalOption) (decision.Decision, error) {
-	rs, err := e.query.Eval(ctx, append(opts, rego.EvalParsedInput(v))...)
+	// The evaluation stops when ctx is done. Left to itself, OPA starts a goroutine per
+	// evaluation to watch ctx; context.AfterFunc watches it without one.
+	cancel := topdown.NewCancel()
+	defer context.AfterFunc(ctx, cancel.Cancel)()
+	rs, err := e.query.Eval(ctx, append(opts, rego.EvalParsedInput(v), rego.EvalExternalCancel(cancel))...)
 	if err != nil {
 		return decision.Decision{}, fmt.Errorf("evaluate policy %s: %w", e.pkg, err)
 	}

@@ -7,9 +7,11 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/open-policy-agent/opa/v1/topdown"
 
 	"github.com/runmedic/runmedic/internal/config"
 	"github.com/runmedic/runmedic/internal/decision"
@@ -238,6 +240,26 @@ func TestDecideUndefined(t *testing.T) {
 	}
 	if want := "policy runmedic.oom: decision is undefined for this input"; err.Error() != want {
 		t.Errorf("Decide() = %q, want %q", err, want)
+	}
+}
+
+// TestDecideStopsWhenContextIsDone holds a long evaluation to its context: it ends with OPA's
+// cancellation error soon after the deadline, not when the policy is done.
+func TestDecideStopsWhenContextIsDone(t *testing.T) {
+	src := `decision := {"action": "none", "diagnosis": "unknown", "reason": sprintf("%d", [count([x | some x in numbers.range(1, 100000000); x % 7 == 0])])}`
+	e, err := policy.New(context.Background(), policyFS(src), defaultConfig(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err = e.Decide(ctx, input(nil))
+	if !topdown.IsCancel(errors.Unwrap(err)) {
+		t.Fatalf("Decide() = %v, want a cancellation", err)
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("Decide() returned %v after the start, long after its 20ms deadline", took)
 	}
 }
 

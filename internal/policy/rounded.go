@@ -3,6 +3,7 @@ package policy
 import (
 	"math"
 	"math/big"
+	"strconv"
 	"strings"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -79,6 +80,9 @@ func roundedOf(in Input) *Rounded {
 
 // two is the policy's two(x) on x as the input encodes it: the text the policy would print.
 func two(x float64) Number {
+	if x == 0 { // the signals' "none" for a rate or a level: 0, and -0 too, is OPA's 0
+		return "0"
+	}
 	v, err := floatNumber(x, 64)
 	if err != nil {
 		return ""
@@ -102,7 +106,8 @@ var (
 // twoFast is twoByBuiltins's arithmetic without the text between the steps, for a number written
 // without an exponent whose hundredfold is a small integer: OPA prints each intermediate float
 // in the shortest text that reads back to it at the same precision, so the text changes nothing.
-// TestTwoMatchesOPA holds the two equal.
+// Most numbers are rounded from their digits alone (twoByDigits); a written halfway case takes
+// the arithmetic. TestTwoMatchesOPA holds the two equal.
 func twoFast(n ast.Number) ast.Number {
 	dot := strings.IndexByte(string(n), '.')
 	if dot < 0 {
@@ -112,6 +117,9 @@ func twoFast(n ast.Number) ast.Number {
 		// At most two decimals: x * 100 rounds to the integer k it is written as, and k / 100
 		// reads back as the shortest text of that value, which is n.
 		return n
+	}
+	if out, ok := twoByDigits(n, dot); ok {
+		return out
 	}
 	p := new(big.Float).Mul(builtins.NumberToFloat(n), hundredFloat)
 	var i *big.Int
@@ -126,6 +134,51 @@ func twoFast(n ast.Number) ast.Number {
 	}
 	q := new(big.Float).Quo(builtins.NumberToFloat(ast.Number(i.String())), hundredFloat)
 	return builtins.FloatToNumber(q)
+}
+
+// twoByDigits rounds n, written with more than two decimals and no exponent, from its digits
+// alone: the digits past the second decimal say which way x * 100 rounds, unless they are a
+// single 5 (a written halfway case, whose binary value may sit on either side: false). Any other
+// tail is at least 1e-17 of x away from the halfway point (n has at most 17 significant digits),
+// about a hundred times more than OPA's two steps at 64 bits of precision can move it. The result,
+// k / 100 for the rounded integer k, is the text OPA prints: the shortest text of the 64-bit
+// quotient closest to k / 100 is k / 100 itself, written without an exponent below 1e6.
+func twoByDigits(n ast.Number, dot int) (ast.Number, bool) {
+	s := string(n)
+	tail := s[dot+3:]
+	if tail == "5" {
+		return "", false
+	}
+	neg := s[0] == '-'
+	whole := s[:dot]
+	if neg {
+		whole = whole[1:]
+	}
+	var k int64
+	for _, c := range whole + s[dot+1:dot+3] {
+		if c < '0' || c > '9' || k > math.MaxInt64/100 {
+			return "", false
+		}
+		k = k*10 + int64(c-'0')
+	}
+	if tail[0] >= '5' {
+		k++
+	}
+	if k == 0 {
+		return "0", true
+	}
+	b := make([]byte, 0, len(s))
+	if neg {
+		b = append(b, '-')
+	}
+	b = strconv.AppendInt(b, k/100, 10)
+	if cents := k % 100; cents != 0 {
+		b = append(b, '.', byte('0'+cents/10))
+		if cents%10 != 0 {
+			b = append(b, byte('0'+cents%10))
+		}
+	}
+	return ast.Number(b), true
 }
 
 var (

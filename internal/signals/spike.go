@@ -31,14 +31,9 @@ func requestSpike(req timeSeries, risingMinutes int) bool {
 	return med > 0 && recentMax >= spikeFactor*med
 }
 
-// median sorts v in place and returns its median.
+// median reorders v in place and returns its median (selectMedian: no full sort).
 func median(v []float64) float64 {
-	slices.Sort(v)
-	n := len(v)
-	if n%2 == 1 {
-		return v[n/2]
-	}
-	return (v[n/2-1] + v[n/2]) / 2
+	return selectMedian(v)
 }
 
 // minutes is d in whole minutes, truncated.
