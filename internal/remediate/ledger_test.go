@@ -115,7 +115,7 @@ func TestFutureDatedActionDoesNotBlock(t *testing.T) {
 	before := e.state()
 	forged := before.Record(snapshot.Action{Incident: "0.forged", Action: "raise_memory", Outcome: state.OutcomeApplied,
 		At:      time.Date(2999, 1, 1, 0, 0, 0, 0, time.UTC),
-		Changes: []snapshot.Change{{Path: snapshot.PathMemory, Before: "1Gi", After: "2Gi"}}})
+		Changes: []snapshot.Change{{Path: snapshot.PathMemory, Before: snapshot.TextValue("1Gi"), After: snapshot.TextValue("2Gi")}}})
 	if err := e.ledger.Record(e.ctx, e.snap.Target, before, forged); err != nil {
 		t.Fatal(err)
 	}
