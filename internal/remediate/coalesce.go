@@ -47,7 +47,7 @@ func (r *Remediator) join(a alert.Alert, now time.Time) (f *flight, lead bool) {
 		byKey = map[string]*flight{}
 		r.flights[svc] = byKey
 	}
-	if f := byKey[key]; f != nil && r.Coalesce {
+	if f := byKey[key]; f != nil && !r.NoCoalesce {
 		select {
 		case <-f.done:
 			if f.gen == r.gens[svc] && now.Before(f.until) {

@@ -30,7 +30,6 @@ func (e *env) handleAll(n int) []error {
 // own audit event, and only the run that made the change says it applied.
 func TestCoalescedBurst(t *testing.T) {
 	e := newEnv(t, "insufficient-memory", nil)
-	e.r.Coalesce = true
 	seeded := len(e.run.Revisions(e.name()))
 	const n = 12
 	for i, err := range e.handleAll(n) {
@@ -59,7 +58,6 @@ func TestCoalescedBurst(t *testing.T) {
 // anything; once verify_after has passed the next delivery runs the runbook again and verifies.
 func TestMemoHoldsUntilVerification(t *testing.T) {
 	e := raised(t, nil)
-	e.r.Coalesce = true
 	e.at(time.Minute)
 	ev, err := e.handle() // a run: it finds the change made
 	if err != nil || ev.Outcome != audit.Duplicate {
@@ -91,7 +89,6 @@ func TestMemoHoldsUntilVerification(t *testing.T) {
 // and the failure is not remembered: the redelivery runs.
 func TestCoalescedSameRetryClass(t *testing.T) {
 	e := newEnv(t, "insufficient-memory", nil)
-	e.r.Coalesce = true
 	e.run.FailNext("GetService", codes.Aborted, 1)
 	failed := 0
 	for i, err := range e.handleAll(6) {

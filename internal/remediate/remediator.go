@@ -68,10 +68,10 @@ type Remediator struct {
 	// config names.
 	Fleet Fleet
 	Now   func() time.Time
-	// Coalesce lets duplicates of an incident that wait behind the run holding its service take
-	// that run's outcome (see coalesce.go). Off by default: under a storm of fast answers the
-	// functions framework's CloudEvents receiver (sdk-go v2.16.2) can leave a push unanswered.
-	Coalesce bool
+	// NoCoalesce makes every delivery run the runbook itself. By default duplicates of an
+	// incident that wait behind the run holding its service, or arrive while its memo holds, take
+	// that run's outcome (see coalesce.go): a storm of redeliveries costs one run.
+	NoCoalesce bool
 
 	mu      sync.Mutex
 	locks   map[string]chan struct{}      // one slot per service: held while a run works on it

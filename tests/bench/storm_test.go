@@ -160,9 +160,8 @@ func stormSize() (storm, others int) {
 // every delivery acked, the heap bounded.
 func TestStorm(t *testing.T) {
 	storm, others := stormSize()
-	// The test storm waits for rollouts and does not coalesce: storms of fast answers expose a hang
-	// in the framework's CloudEvents receiver (see Remediator.Coalesce).
-	f := newFleet(t, fleetOptions{services: stormServices, quiet: true, wait: true})
+	// As the function runs: duplicates coalesced, changes issued without waiting for their rollout.
+	f := newFleet(t, fleetOptions{services: stormServices, quiet: true})
 	seeded := map[string]int{}
 	for _, svc := range f.services {
 		seeded[svc] = len(f.run.Revisions(f.name(svc)))
@@ -188,7 +187,7 @@ func BenchmarkStorm(b *testing.B) {
 	n := 0
 	for b.Loop() {
 		b.StopTimer()
-		f := newFleet(b, fleetOptions{services: stormServices, quiet: true, coalesce: true})
+		f := newFleet(b, fleetOptions{services: stormServices, quiet: true})
 		seeded := map[string]int{}
 		for _, svc := range f.services {
 			seeded[svc] = len(f.run.Revisions(f.name(svc)))
