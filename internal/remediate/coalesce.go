@@ -100,9 +100,9 @@ func (r *Remediator) land(f *flight, run *Run, ev audit.Event, err error) {
 
 // keepsMemos reports whether a run left the memos of other incidents on its service standing:
 // it ended well, applied nothing, and changed none of what a decision on the service is made
-// from: the actions taken, the pending verification, the traffic pin. What it noted for its own
-// incident (a watch, a refusal) decides nothing for another one. Anything else, a failure
-// included, ends them.
+// from: the actions taken, the pending verification, the traffic pin, the rollout in progress.
+// What it noted for its own incident (a watch, a refusal) decides nothing for another one.
+// Anything else, a failure included, ends them.
 func keepsMemos(run *Run, ev audit.Event, err error) bool {
 	if err != nil || run == nil || ev.Applied || run.Outcome.Plan.Applyable {
 		return false
@@ -115,7 +115,8 @@ func keepsMemos(run *Run, ev audit.Event, err error) bool {
 	before, after := run.rec.before, run.rec.st
 	return reflect.DeepEqual(before.Actions, after.Actions) &&
 		reflect.DeepEqual(before.Pending, after.Pending) &&
-		reflect.DeepEqual(before.Pin, after.Pin)
+		reflect.DeepEqual(before.Pin, after.Pin) &&
+		reflect.DeepEqual(before.Rollout, after.Rollout)
 }
 
 // memoUntil is when the memo of a run that ended well stops holding: the incident's next
