@@ -225,3 +225,40 @@ func processCPU() time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// BenchmarkStormWithoutLedger is BenchmarkStorm with runmedic's memory kept in the service's
+// state annotation instead of the Firestore emulator (Remediator.Ledger nil, so every apply also
+// waits for its rollout): the difference between the two is what the ledger's round trips to
+// the emulator cost the storm. Every push must be acked, and each service changed once.
+func BenchmarkStormWithoutLedger(b *testing.B) {
+	var total, cpu time.Duration
+	n := 0
+	for b.Loop() {
+		b.StopTimer()
+		f := newFleet(b, fleetOptions{services: stormServices, quiet: true})
+		f.r.Ledger, f.r.Rollouts = nil, nil
+		seeded := map[string]int{}
+		for _, svc := range f.services {
+			seeded[svc] = len(f.run.Revisions(f.name(svc)))
+		}
+		ds := stormPlan(1000, 100)
+		b.StartTimer()
+		cpu0 := processCPU()
+		res := runStorm(f, ds)
+		cpu += processCPU() - cpu0
+		b.StopTimer()
+		if len(res.errs) > 0 || res.statuses[200] != len(ds) {
+			b.Fatalf("statuses %v, %d errors, want %d × 200", res.statuses, len(res.errs), len(ds))
+		}
+		for _, svc := range f.services {
+			if got := len(f.run.Revisions(f.name(svc))) - seeded[svc]; got != 1 || f.memory(svc) != "4Gi" {
+				b.Errorf("%s: %d new revisions, memory %s; want 1 and 4Gi", svc, got, f.memory(svc))
+			}
+		}
+		total += res.elapsed
+		n += len(ds)
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(n)/total.Seconds(), "events/s")
+	b.ReportMetric(float64(cpu.Microseconds())/float64(n), "cpu-µs/event")
+}
