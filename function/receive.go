@@ -46,8 +46,8 @@ func RequestLimit(maxData int) int64 {
 //   - a Pub/Sub push body ({"message": ..., "subscription": ...}) posted to
 //     /projects/P/topics/T, as the Pub/Sub emulator's push subscriptions deliver it.
 //
-// Handle's nil answers 200 (ack) and an error 500 (retry). A body over MaxBody is acked unread
-// with one log line; a request that is not a POST answers 405 and one that is neither shape
+// Handle's nil answers 200 (ack) and an error 500 (retry). A body over MaxBody is acked with one
+// log line, neither kept nor decoded (its bytes are discarded as they arrive); a request that is not a POST answers 405 and one that is neither shape
 // 400, each with a one-line body.
 type Receiver struct {
 	// Handle takes each event; its context is the request's.
@@ -67,8 +67,8 @@ func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	id := r.Header.Get("Ce-Id")
 	body, err := rc.read(r)
-	if errors.Is(err, errTooLarge) {
-		rc.log(audit.Warning, fmt.Sprintf("request %s: %v the %d-byte cap for a notification; acked without decoding", orUnknown(id), err, rc.maxBody()))
+	if big, ok := errors.AsType[tooLarge](err); ok {
+		rc.log(audit.Warning, fmt.Sprintf("request %s: %s, over the %d-byte cap for a notification; acked without decoding", orUnknown(id), big.size(), rc.maxBody()))
 		w.WriteHeader(http.StatusOK)
 		return
 	}
@@ -96,19 +96,17 @@ func (rc *Receiver) maxBody() int64 {
 	return RequestLimit(MaxMessageData)
 }
 
-var errTooLarge = errors.New("body too large")
-
-// tooLarge says how large a refused body is, as far as it is known.
+// tooLarge is a body over the cap; n is its length, or -1 when it came without one.
 type tooLarge struct{ n int64 }
 
-func (t tooLarge) Error() string {
-	if t.n < 0 {
-		return "chunked body runs past"
-	}
-	return fmt.Sprintf("body is %d bytes, over", t.n)
-}
+func (t tooLarge) Error() string { return t.size() + ", over the cap" }
 
-func (t tooLarge) Is(target error) bool { return target == errTooLarge }
+func (t tooLarge) size() string {
+	if t.n < 0 {
+		return "body (no length given) is longer"
+	}
+	return fmt.Sprintf("body is %d bytes", t.n)
+}
 
 // read returns the body, or a tooLarge error once it is known to exceed the cap: from
 // Content-Length before reading anything, or after reading one byte past the cap.

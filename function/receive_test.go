@@ -123,7 +123,7 @@ func TestReceiverAcksOversizedUnread(t *testing.T) {
 		req           *http.Request
 	}{
 		{"announced by Content-Length", "body is 120153 bytes, over the 120152-byte cap", request(http.MethodPost, "/", big, binaryHeaders)},
-		{"chunked", "chunked body runs past the 120152-byte cap", chunked},
+		{"chunked", "body (no length given) is longer, over the 120152-byte cap", chunked},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
