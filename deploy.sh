@@ -213,8 +213,8 @@ check_stage() {
   [[ "$(wc -l <<<"$pkgs")" -eq 1 ]] || die "the upload root mixes packages: $(tr '\n' ' ' <<<"$pkgs")"
   [[ "$pkgs" != main ]] || die "the function package must not be package main"
   [[ ! -e "$stage_dir/$pkgs" ]] || die "a directory named $pkgs at the upload root would hide the root package from the buildpack"
-  grep -q "functions.CloudEvent(\"$ENTRY_POINT\"" "$stage_dir"/*.go ||
-    die "the function package does not register functions.CloudEvent(\"$ENTRY_POINT\", ...)"
+  grep -q "functions.HTTP(\"$ENTRY_POINT\"" "$stage_dir"/*.go ||
+    die "the function package does not register functions.HTTP(\"$ENTRY_POINT\", ...)"
   if grep -q '"github.com/runmedic/runmedic/function' "$stage_dir"/*.go; then
     die "the function imports its own subpackages, which do not exist in the upload"
   fi

@@ -1,12 +1,17 @@
 // Package function is runmedic's Cloud Function: the entry point "Remediate" receives Cloud
 // Monitoring alerts (and verify ticks) as Pub/Sub CloudEvents and hands them to the remediator.
 // It stays thin: wire the clients once, decode, remediate, map the outcome to ack or retry.
+//
+// The entry point is registered as an HTTP function: Eventarc's push is an HTTP request either
+// way, and Receiver decodes the CloudEvent from it synchronously instead of through the
+// framework's CloudEvent receiver (see Receiver for why).
 package function
 
 import (
 	"context"
 	"fmt"
 	"io/fs"
+	"net/http"
 	"os"
 	"strconv"
 	"sync"
@@ -36,7 +41,7 @@ const (
 
 func init() {
 	// Spelled out, not EntryPoint: deploy.sh checks the staged package registers this name.
-	functions.CloudEvent("Remediate", Remediate)
+	functions.HTTP("Remediate", Remediate)
 }
 
 var (
@@ -45,12 +50,24 @@ var (
 	tuneGC  sync.Once
 )
 
-// Remediate is the Cloud Function. Clients and the compiled policy are made on the first event
-// and reused. A failure to make them is returned, so Pub/Sub redelivers, and is not kept: the
-// next event tries again, so a passing fault does not disable the instance.
-func Remediate(ctx context.Context, e event.Event) error {
+// stdout is the function's log, before and after the handler exists.
+var stdout = audit.NewLogger(os.Stdout)
+
+// receiver serves the entry point.
+var receiver = &Receiver{Handle: handleEvent, Log: stdout}
+
+// Remediate is the Cloud Function: one delivery, a CloudEvent over HTTP (see Receiver). Its
+// name is the entry point's, so a build that calls the exported symbol by name serves it as an
+// HTTP function too.
+func Remediate(w http.ResponseWriter, r *http.Request) { receiver.ServeHTTP(w, r) }
+
+// handleEvent handles one event. Clients and the compiled policy are made on the first event and
+// reused. A failure to make them is logged and returned, so Pub/Sub redelivers, and is not kept:
+// the next event tries again, so a passing fault does not disable the instance.
+func handleEvent(ctx context.Context, e event.Event) error {
 	h, err := current()
 	if err != nil {
+		stdout.Log(audit.Error, fmt.Sprintf("event %s: start the function: %v; retried", e.ID(), err), nil, nil)
 		return err
 	}
 	return h.Event(ctx, e)
@@ -104,7 +121,7 @@ func newHandler(ctx context.Context, getenv func(string) string) (*Handler, erro
 		cs.Close()
 		return nil, err
 	}
-	log := audit.NewLogger(os.Stdout)
+	log := stdout
 	r := &remediate.Remediator{
 		Policy: eng, Config: cfg,
 		Observer: cs.Run, Applier: cs.Run, Metrics: cs.Monitoring, Logs: cs.Logs,

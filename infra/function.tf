@@ -82,6 +82,10 @@ resource "google_cloudfunctions2_function" "runmedic" {
     environment_variables            = local.function_env
   }
 
+  # Eventarc pushes each Pub/Sub message to the function as an HTTP request carrying a
+  # binary-mode CloudEvent. The code registers the entry point as an HTTP function
+  # (functions.HTTP) and decodes that CloudEvent itself: the trigger, its event type and its
+  # retry policy are unchanged, and a 2xx answer acks while a 500 asks for redelivery.
   event_trigger {
     trigger_region        = var.region
     event_type            = local.event_type

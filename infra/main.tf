@@ -27,10 +27,11 @@ locals {
   env_database     = "RUNMEDIC_FIRESTORE_DATABASE"
   env_gomemlimit   = "GOMEMLIMIT"
 
-  # Memory for messages in flight. Pub/Sub delivers up to 10 MB a message, which the functions
-  # framework holds as the request body and the CloudEvent before runmedic sees it (runmedic then
-  # acks anything over 64 KiB unread). tests/bench TestOversizedPushesBoundedRSS measures eight
-  # at once at 188 MiB above a 33 MiB idle process: about 24 MiB each; 40 leaves headroom.
+  # Memory for messages in flight. Pub/Sub delivers up to 10 MB a message. The function acks a
+  # body over its cap unread when the request announces its length (tests/bench
+  # TestOversizedPushesBoundedRSS: eight at once add under 1 MiB), and reads at most the cap
+  # plus one byte otherwise. 40 MiB a message is the budget from when the functions framework
+  # held each body and its CloudEvent (about 24 MiB each), kept as headroom.
   pubsub_max_message_mib = 10
   inflight_message_mib   = 40
   function_base_mib      = 56 # idle process, compiled policy, clients

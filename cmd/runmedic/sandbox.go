@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -14,7 +15,6 @@ import (
 
 	"cloud.google.com/go/run/apiv2/runpb"
 	"github.com/GoogleCloudPlatform/functions-framework-go/functions"
-	"github.com/cloudevents/sdk-go/v2/event"
 
 	"github.com/runmedic/runmedic/function"
 	"github.com/runmedic/runmedic/internal/audit"
@@ -285,14 +285,17 @@ func sandboxPeople(cfg config.Config, rec *sinktest.Recorder) *sink.Router {
 // port. The function is registered once per process.
 func serveSandbox(ctx context.Context) (string, error) {
 	sandboxOnce.Do(func() {
-		functions.CloudEvent(sandboxEntry, func(ctx context.Context, ev event.Event) error {
+		// An HTTP function, as the Remediate entry: function.Receiver decodes the CloudEvent.
+		functions.HTTP(sandboxEntry, func(w http.ResponseWriter, r *http.Request) {
 			sandboxInFlight.Add(1)
 			defer sandboxInFlight.Add(-1)
 			h := sandboxHandler.Load()
 			if h == nil {
-				return errors.New("sandbox: no handler")
+				http.Error(w, "sandbox: no handler", http.StatusInternalServerError)
+				return
 			}
-			return h.Event(ctx, ev)
+			rc := function.Receiver{Handle: h.Event, Log: h.Log}
+			rc.ServeHTTP(w, r)
 		})
 	})
 	url, _, err := fnserver.Start(ctx, sandboxEntry, 0)

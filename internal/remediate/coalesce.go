@@ -3,6 +3,8 @@ package remediate
 import (
 	"context"
 	"fmt"
+	"reflect"
+	"strings"
 	"time"
 
 	"github.com/runmedic/runmedic/internal/alert"
@@ -16,13 +18,14 @@ import (
 // its outcome instead of running the runbook again: a storm of redeliveries and re-notifications
 // costs one run, not one run each behind the service's lock.
 //
-// The memo holds only while nothing else has worked on the service (gen is the service's lock
-// generation the run held) and only until the incident's next due time: its pending verification,
-// the next step of its escalation ladder, or verify_after from now when nothing is scheduled.
+// The memo holds only while nothing else has changed what a decision on the service is made from
+// (gen is the service's generation when the run ended; see keepsMemos) and only until the
+// incident's next due time: its pending verification, the next step of its escalation ladder, or
+// verify_after from now when nothing is scheduled.
 type flight struct {
 	key   string
 	done  chan struct{} // closed when the run has ended and ev, err and until are set
-	gen   uint64        // the service's lock generation this run held
+	gen   uint64        // the service's generation when this run ended
 	ev    audit.Event
 	err   error
 	until time.Time // the memo holds before it; zero: not memoised
@@ -47,7 +50,7 @@ func (r *Remediator) join(a alert.Alert, now time.Time) (f *flight, lead bool) {
 		byKey = map[string]*flight{}
 		r.flights[svc] = byKey
 	}
-	if f := byKey[key]; f != nil && r.Coalesce {
+	if f := byKey[key]; f != nil && !r.NoCoalesce {
 		select {
 		case <-f.done:
 			if f.gen == r.gens[svc] && now.Before(f.until) {
@@ -62,13 +65,11 @@ func (r *Remediator) join(a alert.Alert, now time.Time) (f *flight, lead bool) {
 	return f, true
 }
 
-// lockFlight takes the service's lock for the flight's run and notes the generation it holds.
+// lockFlight takes the service's lock for the flight's run. Unlike lock, it leaves the memos of
+// other incidents on the service standing: the run ends them when it lands, if it changed what
+// they were decided from.
 func (r *Remediator) lockFlight(ctx context.Context, f *flight, target snapshot.Target) (unlock func(), err error) {
-	unlock, gen, err := r.lockGen(ctx, target)
-	if err == nil {
-		f.gen = gen // read only after done is closed
-	}
-	return unlock, err
+	return r.acquire(ctx, target)
 }
 
 // land ends the flight with the run's outcome and decides how long it is memoised.
@@ -77,7 +78,45 @@ func (r *Remediator) land(f *flight, run *Run, ev audit.Event, err error) {
 		f.until = r.memoUntil(run, ev)
 	}
 	f.ev, f.err = ev, err
+	svc, _, _ := strings.Cut(f.key, "\x00") // the service's name, as flightKey wrote it
+	now := r.Now()
+	r.mu.Lock()
+	if !keepsMemos(run, ev, err) {
+		r.endMemos(svc)
+	}
+	for key, g := range r.flights[svc] { // forget the runs whose memo has ended
+		select {
+		case <-g.done:
+			if g.gen != r.gens[svc] || !now.Before(g.until) {
+				delete(r.flights[svc], key)
+			}
+		default:
+		}
+	}
+	f.gen = r.gens[svc] // read only after done is closed
+	r.mu.Unlock()
 	close(f.done)
+}
+
+// keepsMemos reports whether a run left the memos of other incidents on its service standing:
+// it ended well, applied nothing, and changed none of what a decision on the service is made
+// from: the actions taken, the pending verification, the traffic pin, the rollout in progress.
+// What it noted for its own incident (a watch, a refusal) decides nothing for another one.
+// Anything else, a failure included, ends them.
+func keepsMemos(run *Run, ev audit.Event, err error) bool {
+	if err != nil || run == nil || ev.Applied || run.Outcome.Plan.Applyable {
+		return false
+	}
+	switch ev.Outcome {
+	case audit.Refused, audit.NoChange, audit.Duplicate:
+	default:
+		return false
+	}
+	before, after := run.rec.before, run.rec.st
+	return reflect.DeepEqual(before.Actions, after.Actions) &&
+		reflect.DeepEqual(before.Pending, after.Pending) &&
+		reflect.DeepEqual(before.Pin, after.Pin) &&
+		reflect.DeepEqual(before.Rollout, after.Rollout)
 }
 
 // memoUntil is when the memo of a run that ended well stops holding: the incident's next

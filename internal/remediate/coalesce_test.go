@@ -30,7 +30,6 @@ func (e *env) handleAll(n int) []error {
 // own audit event, and only the run that made the change says it applied.
 func TestCoalescedBurst(t *testing.T) {
 	e := newEnv(t, "insufficient-memory", nil)
-	e.r.Coalesce = true
 	seeded := len(e.run.Revisions(e.name()))
 	const n = 12
 	for i, err := range e.handleAll(n) {
@@ -59,7 +58,6 @@ func TestCoalescedBurst(t *testing.T) {
 // anything; once verify_after has passed the next delivery runs the runbook again and verifies.
 func TestMemoHoldsUntilVerification(t *testing.T) {
 	e := raised(t, nil)
-	e.r.Coalesce = true
 	e.at(time.Minute)
 	ev, err := e.handle() // a run: it finds the change made
 	if err != nil || ev.Outcome != audit.Duplicate {
@@ -91,7 +89,6 @@ func TestMemoHoldsUntilVerification(t *testing.T) {
 // and the failure is not remembered: the redelivery runs.
 func TestCoalescedSameRetryClass(t *testing.T) {
 	e := newEnv(t, "insufficient-memory", nil)
-	e.r.Coalesce = true
 	e.run.FailNext("GetService", codes.Aborted, 1)
 	failed := 0
 	for i, err := range e.handleAll(6) {
@@ -111,5 +108,44 @@ func TestCoalescedSameRetryClass(t *testing.T) {
 	}
 	if applied := len(e.audit.eventsWith(audit.Applied)); applied != 1 {
 		t.Errorf("%d applied events after the redelivery (last %s), want 1", applied, ev.Outcome)
+	}
+}
+
+// TestMemoOutlivesAnotherIncidentsRefusal: a run for another incident on the service that changes
+// nothing a decision is made from (refused: the service's last change is in its cooldown) leaves
+// the memo standing; one that fails, and may have changed anything, ends it.
+func TestMemoOutlivesAnotherIncidentsRefusal(t *testing.T) {
+	e := raised(t, nil)
+	e.at(time.Minute)
+	if ev, err := e.handle(); err != nil || ev.Outcome != audit.Duplicate {
+		t.Fatalf("first duplicate: outcome %s, %v", ev.Outcome, err)
+	}
+	other := e.alert
+	other.Incident.ID = "0.another"
+	other.Delivery.MessageID = "another-1"
+	e.at(2 * time.Minute)
+	if ev, err := e.r.Handle(e.ctx, other); err != nil || ev.Outcome != audit.Refused {
+		t.Fatalf("another incident: outcome %s, %v; want refused", ev.Outcome, err)
+	}
+	reads := len(e.mon.Requests())
+	e.at(3 * time.Minute)
+	if ev, err := e.handle(); err != nil || ev.Outcome != audit.Duplicate {
+		t.Fatalf("duplicate after the refusal: outcome %s, %v", ev.Outcome, err)
+	}
+	if got := len(e.mon.Requests()); got != reads {
+		t.Errorf("duplicate after another incident's refusal read the metrics (%d requests, was %d): the memo ended", got, reads)
+	}
+	other.Incident.ID, other.Delivery.MessageID = "0.failing", "failing-1"
+	e.run.FailNext("GetService", codes.Unavailable, 3)
+	if _, err := e.r.Handle(e.ctx, other); err == nil {
+		t.Fatal("another incident's run under UNAVAILABLE succeeded: the fault did not fire")
+	}
+	reads = len(e.mon.Requests())
+	e.at(4 * time.Minute)
+	if _, err := e.handle(); err != nil {
+		t.Fatalf("duplicate after the failed run: %v", err)
+	}
+	if got := len(e.mon.Requests()); got == reads {
+		t.Errorf("duplicate after another incident's failed run read nothing: the memo outlived a run that may have changed the service")
 	}
 }

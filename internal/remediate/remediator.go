@@ -66,10 +66,10 @@ type Remediator struct {
 	// config names.
 	Fleet Fleet
 	Now   func() time.Time
-	// Coalesce lets duplicates of an incident that wait behind the run holding its service take
-	// that run's outcome (see coalesce.go). Off by default: under a storm of fast answers the
-	// functions framework's CloudEvents receiver (sdk-go v2.16.2) can leave a push unanswered.
-	Coalesce bool
+	// NoCoalesce makes every delivery run the runbook itself. By default duplicates of an
+	// incident that wait behind the run holding its service, or arrive while its memo holds, take
+	// that run's outcome (see coalesce.go): a storm of redeliveries costs one run.
+	NoCoalesce bool
 
 	mu      sync.Mutex
 	locks   map[string]chan struct{}      // one slot per service: held while a run works on it
@@ -99,15 +99,20 @@ func (p permanentError) Is(target error) bool { return target == ErrPermanent }
 func IsPermanent(err error) bool { return errors.Is(err, ErrPermanent) }
 
 // lock serialises work on one service. It gives up when ctx ends, so a delivery queued behind a
-// slow one still returns within its deadline (and is redelivered).
+// slow one still returns within its deadline (and is redelivered). Taking it ends every memo of
+// earlier runs on the service (see flight).
 func (r *Remediator) lock(ctx context.Context, target snapshot.Target) (unlock func(), err error) {
-	unlock, _, err = r.lockGen(ctx, target)
+	unlock, err = r.acquire(ctx, target)
+	if err == nil {
+		r.mu.Lock()
+		r.endMemos(target.Name())
+		r.mu.Unlock()
+	}
 	return unlock, err
 }
 
-// lockGen is lock, with the generation of the service's lock it took. Taking the lock moves the
-// generation on, which ends every memo of earlier runs on the service (see flight).
-func (r *Remediator) lockGen(ctx context.Context, target snapshot.Target) (unlock func(), gen uint64, err error) {
+// acquire takes the service's lock and nothing else.
+func (r *Remediator) acquire(ctx context.Context, target snapshot.Target) (unlock func(), err error) {
 	r.mu.Lock()
 	if r.locks == nil {
 		r.locks = map[string]chan struct{}{}
@@ -121,23 +126,25 @@ func (r *Remediator) lockGen(ctx context.Context, target snapshot.Target) (unloc
 	select {
 	case slot <- struct{}{}:
 	case <-ctx.Done():
-		return nil, 0, fmt.Errorf("wait for other work on %s: %w", target.Name(), ctx.Err())
+		return nil, fmt.Errorf("wait for other work on %s: %w", target.Name(), ctx.Err())
 	}
-	r.mu.Lock()
+	return func() { <-slot }, nil
+}
+
+// endMemos moves the service's generation on, which ends every memo of earlier runs on it, and
+// forgets those runs. The caller holds r.mu.
+func (r *Remediator) endMemos(svc string) {
 	if r.gens == nil {
 		r.gens = map[string]uint64{}
 	}
-	r.gens[target.Name()]++
-	gen = r.gens[target.Name()]
-	for key, f := range r.flights[target.Name()] {
+	r.gens[svc]++
+	for key, f := range r.flights[svc] {
 		select {
 		case <-f.done: // its memo no longer holds
-			delete(r.flights[target.Name()], key)
+			delete(r.flights[svc], key)
 		default:
 		}
 	}
-	r.mu.Unlock()
-	return func() { <-slot }, gen, nil
 }
 
 // Observe reads the service, its metrics (per revision too), the OOM kills in its logs and

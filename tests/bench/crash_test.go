@@ -218,7 +218,7 @@ func (f *fleet) process(t *testing.T, c crashCase) *process {
 		Policy: f.r.Policy, Config: f.r.Config,
 		Observer: runClient, Applier: runClient, Metrics: monClient,
 		Audit: p.publisher(f.audit), Notify: p.publisher(f.notify), Log: log, Now: f.clock, Ledger: store,
-		Coalesce: f.r.Coalesce,
+		NoCoalesce: f.r.NoCoalesce,
 	}
 	if f.r.Rollouts != nil {
 		r.Rollouts = runClient

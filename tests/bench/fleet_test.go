@@ -93,8 +93,8 @@ type fleetOptions struct {
 	wait bool
 	// clock is the fleet's time (runmedic's and the fake Cloud Run's); nil is the wall clock.
 	clock *clock
-	// coalesce lets duplicates take the outcome of the run they wait behind (Remediator.Coalesce).
-	coalesce bool
+	// noCoalesce makes every delivery run the runbook itself (Remediator.NoCoalesce).
+	noCoalesce bool
 }
 
 // clock is the wall clock moved on by a settable offset, so a benchmark can let minutes pass.
@@ -188,7 +188,7 @@ func newFleet(tb testing.TB, o fleetOptions) *fleet {
 		Policy: eng, Config: cfg,
 		Observer: runClient, Applier: runClient, Metrics: monClient,
 		Audit: f.audit, Notify: f.notify, Log: log, Now: clockNow, Ledger: f.ledger,
-		Coalesce: o.coalesce,
+		NoCoalesce: o.noCoalesce,
 	}
 	if !o.wait {
 		f.r.Rollouts = runClient

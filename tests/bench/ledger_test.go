@@ -139,7 +139,7 @@ func (w *ledgerWire) add(reads int) {
 // with the incident watched. Reads are counted as Firestore bills them (a query that returns
 // nothing is one read, a missing document is one).
 func TestLedgerCostPerDelivery(t *testing.T) {
-	f := newFleet(t, fleetOptions{coalesce: true})
+	f := newFleet(t, fleetOptions{})
 	svc := f.services[0]
 	f.wire.cost() // the fleet's setup
 	row := func(what string) string {

@@ -1,8 +1,9 @@
 // Package bench holds runmedic's proof under pressure: benchmarks of every performance target
 // in DESIGN.md, the storm, the soak and the fault matrix. Deliveries travel the production path:
-// a Pub/Sub push body POSTed over loopback HTTP to the functions framework, which turns it into
-// a CloudEvent for function.Handler, whose remediator talks to the Cloud Run and Monitoring fakes
-// through the real client libraries.
+// a Pub/Sub push body POSTed over loopback HTTP to the functions framework, whose HTTP function
+// (function.Receiver, as the deployed entry point) turns it into a CloudEvent for
+// function.Handler, whose remediator talks to the Cloud Run and Monitoring fakes through the
+// real client libraries.
 //
 // One framework server serves the whole package (the framework has no shutdown; the server ends
 // with the test process). Each fleet registers its handler under its own alert topic; the served
@@ -16,6 +17,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/runmedic/runmedic/function"
+	"github.com/runmedic/runmedic/internal/audit"
 	"github.com/runmedic/runmedic/internal/fnserver"
 
 	"github.com/GoogleCloudPlatform/functions-framework-go/functions"
@@ -36,7 +39,9 @@ type eventHandler interface {
 }
 
 func TestMain(m *testing.M) {
-	functions.CloudEvent(entryPoint, dispatch)
+	functions.HTTP(entryPoint, (&function.Receiver{
+		Handle: dispatch, MaxBody: childMaxBody(), Log: audit.NewLogger(os.Stderr),
+	}).ServeHTTP)
 	var err error
 	if baseURL, _, err = fnserver.Start(context.Background(), entryPoint, 0); err != nil {
 		fmt.Fprintf(os.Stderr, "FAIL: %v\n", err)

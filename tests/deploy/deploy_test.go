@@ -241,8 +241,8 @@ func TestRefusals(t *testing.T) {
 		},
 		{
 			name:    "entry point not registered",
-			prepare: edit(`functions.CloudEvent("Remediate"`, `functions.CloudEvent("Other"`),
-			want:    `does not register functions.CloudEvent("Remediate"`,
+			prepare: edit(`functions.HTTP("Remediate"`, `functions.HTTP("Other"`),
+			want:    `does not register functions.HTTP("Remediate"`,
 		},
 		{
 			name:    "does not compile",

@@ -58,7 +58,7 @@ func checkUpload(t *testing.T, dir string) {
 			t.Fatalf("parse %s: %v", f, err)
 		}
 		pkgs[file.Name.Name] = true
-		if bytes.Contains(src, []byte(`functions.CloudEvent("Remediate"`)) {
+		if bytes.Contains(src, []byte(`functions.HTTP("Remediate"`)) {
 			registers = true
 		}
 	}
@@ -74,7 +74,7 @@ func checkUpload(t *testing.T, dir string) {
 		}
 	}
 	if !registers {
-		t.Errorf(`no root .go file contains functions.CloudEvent("Remediate"`)
+		t.Errorf(`no root .go file contains functions.HTTP("Remediate"`)
 	}
 
 	err = filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
@@ -168,7 +168,7 @@ func TestBuildpackAppNeedsTheEntryPoint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	renamed := strings.Replace(string(b), `functions.CloudEvent("Remediate"`, `functions.CloudEvent("Other"`, 1)
+	renamed := strings.Replace(string(b), `functions.HTTP("Remediate"`, `functions.HTTP("Other"`, 1)
 	if err := os.WriteFile(fn, []byte(renamed), 0o644); err != nil {
 		t.Fatal(err)
 	}

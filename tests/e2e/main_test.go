@@ -4,9 +4,10 @@
 // audit events back to the emulator.
 //
 // One emulator and one framework server serve the whole package. Each test builds its own
-// function.Handler over its own fakes and topics; the framework turns each raw push body into a
-// CloudEvent whose source names the alert topic (taken from the push URL path), and the served
-// function routes it to the handler of the test that owns that topic.
+// function.Handler over its own fakes and topics; the served HTTP function (function.Receiver, as
+// the deployed entry point) turns each raw push body into a CloudEvent whose source names the
+// alert topic (taken from the push URL path) and routes it to the handler of the test that owns
+// that topic.
 package e2e
 
 import (
@@ -16,6 +17,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/runmedic/runmedic/function"
 	"github.com/runmedic/runmedic/internal/fnserver"
 
 	"github.com/GoogleCloudPlatform/functions-framework-go/functions"
@@ -26,6 +28,9 @@ import (
 
 // project is the emulator's project, and the project the scenarios' services live in.
 const project = "aiprod-484120"
+
+// pubsubMaxMessage is Pub/Sub's largest message.
+const pubsubMaxMessage = 10_000_000
 
 // entryPoint is the name the routing function is registered and served under.
 const entryPoint = "RemediateE2E"
@@ -55,7 +60,10 @@ func run(m *testing.M) int {
 			fmt.Fprintf(os.Stderr, "stop pubsub emulator: %v\n", err)
 		}
 	}()
-	functions.CloudEvent(entryPoint, dispatch)
+	// Every push reaches a test's handler, whose own cap on the message data is what these tests
+	// see: the receiver's cap on the body, before any routing, is the bench's and function's.
+	rc := &function.Receiver{Handle: dispatch, MaxBody: function.RequestLimit(pubsubMaxMessage)}
+	functions.HTTP(entryPoint, rc.ServeHTTP)
 	if baseURL, _, err = fnserver.Start(context.Background(), entryPoint, 0); err != nil {
 		fmt.Fprintf(os.Stderr, "FAIL: %v\n", err)
 		return 1

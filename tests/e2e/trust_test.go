@@ -98,7 +98,7 @@ func TestForgedIncidentURLDropped(t *testing.T) {
 func TestOversizedMessagesAckedOnce(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t, "insufficient-memory")
-	// The framework turns each 13 MB push body into a CloudEvent before runmedic sees it, which
+	// The receiver turns each 13 MB push body into a CloudEvent before the handler sees it, which
 	// takes seconds a message under the race detector on a loaded machine. Give the push the
 	// ack deadline Eventarc's subscriptions have (600 s), so a slow ack is not redelivered.
 	_, err := emu.Client().SubscriptionAdminClient.UpdateSubscription(context.Background(), &pubsubpb.UpdateSubscriptionRequest{

@@ -3,21 +3,21 @@
 package function
 
 import (
-	"context"
+	"net/http"
 
 	"github.com/GoogleCloudPlatform/functions-framework-go/functions"
-	"github.com/cloudevents/sdk-go/v2/event"
 
 	"github.com/runmedic/runmedic/internal/probe"
 	"github.com/runmedic/runmedic/policies"
 )
 
 func init() {
-	functions.CloudEvent("Remediate", remediate)
+	functions.HTTP("Remediate", remediate)
 }
 
-func remediate(ctx context.Context, e event.Event) error {
-	_, err := policies.FS.ReadFile("data/config.yaml")
+func remediate(w http.ResponseWriter, r *http.Request) {
 	_ = probe.Name
-	return err
+	if _, err := policies.FS.ReadFile("data/config.yaml"); err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+	}
 }
