@@ -71,6 +71,9 @@ func current() (*Handler, error) {
 	return handler, nil
 }
 
+// warmTimeout bounds the ledger's first request at start-up.
+const warmTimeout = 10 * time.Second
+
 // newHandler wires the production handler from the environment.
 func newHandler(ctx context.Context, getenv func(string) string) (*Handler, error) {
 	var fsys fs.FS = policies.FS
@@ -91,17 +94,24 @@ func newHandler(ctx context.Context, getenv func(string) string) (*Handler, erro
 	if err != nil {
 		return nil, err
 	}
+	store, err := clients.Ledger(ctx, getenv) // lives as long as the instance
+	if err != nil {
+		return nil, err
+	}
+	// The ledger's connection opens while the policies compile, not in the first delivery.
+	go func() {
+		ctx, cancel := context.WithTimeout(ctx, warmTimeout)
+		defer cancel()
+		_ = store.Warm(ctx) // best effort: the first delivery meets any lasting failure
+	}()
 	eng, err := policy.New(ctx, fsys, cfg)
 	if err != nil {
+		store.Close()
 		return nil, err
 	}
 	cs, err := clients.New(ctx, getenv, clients.Options{Topics: true})
 	if err != nil {
-		return nil, err
-	}
-	store, err := clients.Ledger(ctx, getenv) // lives as long as the instance
-	if err != nil {
-		cs.Close()
+		store.Close()
 		return nil, err
 	}
 	log := audit.NewLogger(os.Stdout)
