@@ -215,3 +215,53 @@ func TestAbortedGroupRetried(t *testing.T) {
 		t.Errorf("%d commits, want 3: the first claim's, the group's aborted one and its retry", n)
 	}
 }
+
+// TestCanceledWhileWaiting: a claim whose context ends while it waits for its turn returns at
+// once with the context's error and is never written; the claims behind it are still decided.
+func TestCanceledWhileWaiting(t *testing.T) {
+	g := newGate()
+	s := firestoretest.Shared(t).Store(t, grpc.WithChainUnaryInterceptor(g.unary))
+	g.arm()
+	claims := services(3)
+	claim := func(ctx context.Context, i int) error {
+		c := claims[i]
+		return s.Claim(ctx, c.target, 0, ledger.NewClaim(c.target, action("0.a", "raise_memory", t0), nil, nil, t0), ledger.Limits{})
+	}
+	errs := make([]error, len(claims))
+	var wg sync.WaitGroup
+	wg.Go(func() { errs[0] = claim(context.Background(), 0) })
+	<-g.held
+	ctx, cancel := context.WithCancel(context.Background())
+	canceled := make(chan error, 1)
+	go func() { canceled <- claim(ctx, 1) }()
+	for s.Queued() < 1 {
+		time.Sleep(time.Millisecond)
+	}
+	wg.Go(func() { errs[2] = claim(context.Background(), 2) })
+	for s.Queued() < 2 {
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	select {
+	case err := <-canceled:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("canceled claim = %v, want context.Canceled", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a canceled claim still waits for its turn")
+	}
+	close(g.open)
+	wg.Wait()
+	if errs[0] != nil || errs[2] != nil {
+		t.Fatalf("claims around the canceled one = %v, %v, want nil", errs[0], errs[2])
+	}
+	for i, c := range claims {
+		e, err := s.Load(context.Background(), c.target, "", t0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := i != 1; (len(e.Claims) == 1) != want {
+			t.Errorf("%s: claims %+v, want claimed %v", c.target.Service, e.Claims, want)
+		}
+	}
+}
