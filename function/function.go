@@ -4,6 +4,7 @@
 package function
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io/fs"
@@ -104,16 +105,26 @@ func newHandler(ctx context.Context, getenv func(string) string) (*Handler, erro
 		defer cancel()
 		_ = store.Warm(ctx) // best effort: the first delivery meets any lasting failure
 	}()
+	// The other clients are made while the policies compile too.
+	type made struct {
+		cs  *clients.Set
+		err error
+	}
+	madec := make(chan made, 1)
+	go func() {
+		cs, err := clients.New(ctx, getenv, clients.Options{Topics: true})
+		madec <- made{cs, err}
+	}()
 	eng, err := policy.New(ctx, fsys, cfg)
-	if err != nil {
+	m := <-madec
+	if err != nil || m.err != nil {
+		if m.cs != nil {
+			m.cs.Close()
+		}
 		store.Close()
-		return nil, err
+		return nil, cmp.Or(err, m.err)
 	}
-	cs, err := clients.New(ctx, getenv, clients.Options{Topics: true})
-	if err != nil {
-		store.Close()
-		return nil, err
-	}
+	cs := m.cs
 	log := audit.NewLogger(os.Stdout)
 	r := &remediate.Remediator{
 		Policy: eng, Config: cfg,
