@@ -8,6 +8,7 @@
 package function
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io/fs"
@@ -88,6 +89,9 @@ func current() (*Handler, error) {
 	return handler, nil
 }
 
+// warmTimeout bounds the ledger's first request at start-up.
+const warmTimeout = 10 * time.Second
+
 // newHandler wires the production handler from the environment.
 func newHandler(ctx context.Context, getenv func(string) string) (*Handler, error) {
 	var fsys fs.FS = policies.FS
@@ -108,19 +112,36 @@ func newHandler(ctx context.Context, getenv func(string) string) (*Handler, erro
 	if err != nil {
 		return nil, err
 	}
-	eng, err := policy.New(ctx, fsys, cfg)
-	if err != nil {
-		return nil, err
-	}
-	cs, err := clients.New(ctx, getenv, clients.Options{Topics: true})
-	if err != nil {
-		return nil, err
-	}
 	store, err := clients.Ledger(ctx, getenv) // lives as long as the instance
 	if err != nil {
-		cs.Close()
 		return nil, err
 	}
+	// The ledger's connection opens while the policies compile, not in the first delivery.
+	go func() {
+		ctx, cancel := context.WithTimeout(ctx, warmTimeout)
+		defer cancel()
+		_ = store.Warm(ctx) // best effort: the first delivery meets any lasting failure
+	}()
+	// The other clients are made while the policies compile too.
+	type made struct {
+		cs  *clients.Set
+		err error
+	}
+	madec := make(chan made, 1)
+	go func() {
+		cs, err := clients.New(ctx, getenv, clients.Options{Topics: true})
+		madec <- made{cs, err}
+	}()
+	eng, err := policy.New(ctx, fsys, cfg)
+	m := <-madec
+	if err != nil || m.err != nil {
+		if m.cs != nil {
+			m.cs.Close()
+		}
+		store.Close()
+		return nil, cmp.Or(err, m.err)
+	}
+	cs := m.cs
 	log := stdout
 	r := &remediate.Remediator{
 		Policy: eng, Config: cfg,

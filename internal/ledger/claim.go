@@ -46,78 +46,131 @@ type fleetDoc struct {
 // version the decision's cooldown and budget were judged from: any write since fails the claim
 // with ErrStale), the step was never claimed (ErrClaimed), and the fleet limits allow one more
 // change and rollout (ErrFleetLimit). Contention is retried inside the transaction.
+//
+// Claims of one Store that wait for their turn on fleet/limits are committed together (see
+// turns): the result is the one this claim would have had alone, in its order of arrival.
 func (s *Store) Claim(ctx context.Context, target snapshot.Target, version int64, c Claim, lim Limits) error {
-	svc := s.service(target)
-	act := svc.Collection(colActions).Doc(entryID(c.Key()))
-	now := c.At
-	s.claims.Lock()
-	defer s.claims.Unlock()
+	return s.claimInTurn(&waiting{ctx: ctx, target: target, version: version, c: c, lim: lim, done: make(chan turnResult, 1)})
+}
+
+// admit decides one claim of a group against what the group's transaction read (the service
+// document and the claim's action document) and against f, the fleet document as the claims
+// before it in the group left it. An admitted claim is added to f.
+func admit(w *waiting, svc, act *firestore.DocumentSnapshot, f *fleetDoc) error {
+	target, c, lim, now := w.target, w.c, w.lim, w.c.At
+	var rt root
+	if svc.Exists() {
+		if err := svc.DataTo(&rt); err != nil {
+			return unreadable(svc.Ref, err)
+		}
+	}
+	if rt.Version != w.version {
+		return fmt.Errorf("%w: version %d, decided at %d", ErrStale, rt.Version, w.version)
+	}
+	if act.Exists() {
+		return fmt.Errorf("%w: %s of %s", ErrClaimed, c.Key(), target.Name())
+	}
+	f.Changes = slices.DeleteFunc(f.Changes, func(t time.Time) bool { return !t.After(now.Add(-time.Hour)) })
+	for k, t := range f.Rollouts {
+		if !t.After(now.Add(-RolloutLease)) {
+			delete(f.Rollouts, k)
+		}
+	}
+	if lim.MaxChangesPerHour > 0 && len(f.Changes) >= lim.MaxChangesPerHour {
+		return fmt.Errorf("%w: %d changes in the last hour, fleet.max_changes_per_hour is %d", ErrFleetLimit, len(f.Changes), lim.MaxChangesPerHour)
+	}
+	if _, rolling := f.Rollouts[serviceID(target)]; !rolling && lim.MaxConcurrentRollouts > 0 && len(f.Rollouts) >= lim.MaxConcurrentRollouts {
+		return fmt.Errorf("%w: %d rollouts in progress, fleet.max_concurrent_rollouts is %d", ErrFleetLimit, len(f.Rollouts), lim.MaxConcurrentRollouts)
+	}
+	f.Changes = append(f.Changes, now)
+	sort.Slice(f.Changes, func(i, j int) bool { return f.Changes[i].Before(f.Changes[j]) })
+	if f.Rollouts == nil {
+		f.Rollouts = map[string]time.Time{}
+	}
+	f.Rollouts[serviceID(target)] = now
+	return nil
+}
+
+// claimGroup runs one transaction for group: it reads fleet/limits and every claim's service
+// and action documents, admits each claim in order, and writes the admitted claims and the fleet
+// document. A retry (contention, ABORTED) decides the whole group again from fresh reads. The
+// services of a group are distinct. It returns each claim's result.
+func (s *Store) claimGroup(group []*waiting) []error {
+	errs := make([]error, len(group))
+	ctx, stop := groupContext(group)
+	defer stop()
+	fleet := s.fleet()
+	refs := []*firestore.DocumentRef{fleet}
+	for _, w := range group {
+		svc := s.service(w.target)
+		refs = append(refs, svc, svc.Collection(colActions).Doc(entryID(w.c.Key())))
+	}
+	admitted := 0
 	err := s.client.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
-		docs, err := tx.GetAll([]*firestore.DocumentRef{svc, act, s.fleet()})
+		clear(errs)
+		admitted = 0
+		docs, err := tx.GetAll(refs)
 		if err != nil {
 			return err
 		}
-		var rt root
-		if docs[0].Exists() {
-			if err := docs[0].DataTo(&rt); err != nil {
-				return unreadable(svc, err)
-			}
-		}
-		if rt.Version != version {
-			return fmt.Errorf("%w: version %d, decided at %d", ErrStale, rt.Version, version)
-		}
-		if docs[1].Exists() {
-			return fmt.Errorf("%w: %s of %s", ErrClaimed, c.Key(), target.Name())
-		}
 		var f fleetDoc
-		if docs[2].Exists() {
-			if err := docs[2].DataTo(&f); err != nil {
-				return unreadable(s.fleet(), err)
+		if docs[0].Exists() {
+			if err := docs[0].DataTo(&f); err != nil {
+				return unreadable(fleet, err)
 			}
 		}
-		f.Changes = slices.DeleteFunc(f.Changes, func(t time.Time) bool { return !t.After(now.Add(-time.Hour)) })
-		for k, t := range f.Rollouts {
-			if !t.After(now.Add(-RolloutLease)) {
-				delete(f.Rollouts, k)
+		for i, w := range group {
+			if err := w.ctx.Err(); err != nil {
+				errs[i] = fmt.Errorf("claim %s of %s: %w", w.c.Key(), w.target.Name(), err)
+				continue
+			}
+			if errs[i] = admit(w, docs[1+2*i], docs[2+2*i], &f); errs[i] != nil {
+				continue
+			}
+			admitted++
+			c, now := w.c, w.c.At
+			if err := tx.Create(refs[2+2*i], item{
+				Key: c.Key(), Data: mustJSON(c.Action), At: c.Action.At.UTC(), Claim: c.ID, ClaimedAt: now,
+				Pending: optJSON(c.Pending), Pin: optJSON(c.Pin), ExpireAt: expireAt(now),
+			}); err != nil {
+				return err
+			}
+			if err := tx.Set(refs[1+2*i], map[string]any{
+				"project": w.target.Project, "location": w.target.Location, "service": w.target.Service,
+				"version": w.version + 1, "open": true, "updated_at": now, "expire_at": expireAt(now),
+			}, firestore.MergeAll); err != nil {
+				return err
 			}
 		}
-		if lim.MaxChangesPerHour > 0 && len(f.Changes) >= lim.MaxChangesPerHour {
-			return fmt.Errorf("%w: %d changes in the last hour, fleet.max_changes_per_hour is %d", ErrFleetLimit, len(f.Changes), lim.MaxChangesPerHour)
+		if admitted == 0 {
+			return nil // nothing to write: the commit only ends the transaction
 		}
-		if _, rolling := f.Rollouts[serviceID(target)]; !rolling && lim.MaxConcurrentRollouts > 0 && len(f.Rollouts) >= lim.MaxConcurrentRollouts {
-			return fmt.Errorf("%w: %d rollouts in progress, fleet.max_concurrent_rollouts is %d", ErrFleetLimit, len(f.Rollouts), lim.MaxConcurrentRollouts)
-		}
-		f.Changes = append(f.Changes, now)
-		sort.Slice(f.Changes, func(i, j int) bool { return f.Changes[i].Before(f.Changes[j]) })
-		if f.Rollouts == nil {
-			f.Rollouts = map[string]time.Time{}
-		}
-		f.Rollouts[serviceID(target)] = now
-
-		if err := tx.Create(act, item{
-			Key: c.Key(), Data: mustJSON(c.Action), At: c.Action.At.UTC(), Claim: c.ID, ClaimedAt: now,
-			Pending: optJSON(c.Pending), Pin: optJSON(c.Pin), ExpireAt: expireAt(now),
-		}); err != nil {
-			return err
-		}
-		if err := tx.Set(s.fleet(), f); err != nil {
-			return err
-		}
-		return tx.Set(svc, map[string]any{
-			"project": target.Project, "location": target.Location, "service": target.Service,
-			"version": version + 1, "open": true, "updated_at": now, "expire_at": expireAt(now),
-		}, firestore.MergeAll)
+		return tx.Set(fleet, f)
 	}, fleetAttempts)
-	if err != nil {
-		if errors.Is(err, ErrStale) || errors.Is(err, ErrClaimed) || errors.Is(err, ErrFleetLimit) || errors.Is(err, ErrUnreadable) {
-			return err
+	switch {
+	case err == nil:
+		return errs
+	case status.Code(err) == codes.AlreadyExists && admitted > 1:
+		// Another instance created one of the action documents after this transaction read it
+		// missing: which one is not said, so each claim is decided again on its own.
+		for i, w := range group {
+			errs[i] = s.claimGroup([]*waiting{w})[0]
 		}
-		if status.Code(err) == codes.AlreadyExists {
-			return fmt.Errorf("%w: %s of %s", ErrClaimed, c.Key(), target.Name())
-		}
-		return fmt.Errorf("claim %s of %s: %w", c.Key(), target.Name(), err)
+		return errs
 	}
-	return nil
+	for i, w := range group {
+		switch {
+		case errors.Is(err, ErrUnreadable):
+			errs[i] = err
+		case status.Code(err) == codes.AlreadyExists && errs[i] == nil:
+			errs[i] = fmt.Errorf("%w: %s of %s", ErrClaimed, w.c.Key(), w.target.Name())
+		case status.Code(err) == codes.AlreadyExists:
+			// decided (and refused) from the transaction's reads
+		default:
+			errs[i] = fmt.Errorf("claim %s of %s: %w", w.c.Key(), w.target.Name(), err)
+		}
+	}
+	return errs
 }
 
 // Release gives a claim back: it never landed (the update was refused, or the lease ran out

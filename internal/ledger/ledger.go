@@ -23,7 +23,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"cloud.google.com/go/firestore"
@@ -86,11 +85,9 @@ var (
 type Store struct {
 	client *firestore.Client
 	now    func() time.Time
-	// claims lets one claim at a time of this instance read fleet/limits: two transactions that
-	// both read the document and then write it each wait for the other's read lock until one
-	// is aborted, which turns a burst of claims into seconds of lock timeouts. Claims of other
-	// instances are still ordered by the transaction itself.
-	claims sync.Mutex
+	// turns lets one claim transaction at a time of this instance read fleet/limits, and
+	// commits the claims that wait for it together.
+	turns turns
 }
 
 // Open connects to database of project. opts are passed to the Firestore client (an emulator's
