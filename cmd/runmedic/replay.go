@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/runmedic/runmedic/internal/gctune"
 	"github.com/runmedic/runmedic/internal/replay"
 	"github.com/runmedic/runmedic/internal/scenario"
 )
@@ -80,7 +79,6 @@ func runReplay(ctx context.Context, e env, args []string) int {
 	}
 	fmt.Fprintf(e.stderr, "Scenarios: %s\n", strings.Join(shortPaths(dirs), " "))
 	opts := replay.Options{Explain: explain}
-	gctune.Tune(e.getenv) // deciding allocates much and keeps little
 
 	// The table's columns are all a row needs unless the plans are printed (JSON) or compared.
 	keepPlans := format == replay.JSON || against != ""

@@ -7,7 +7,6 @@ import (
 	"github.com/runmedic/runmedic/function"
 	"github.com/runmedic/runmedic/internal/clients"
 	"github.com/runmedic/runmedic/internal/fnserver"
-	"github.com/runmedic/runmedic/internal/gctune"
 )
 
 func runServe(ctx context.Context, e env, args []string) int {
@@ -30,7 +29,6 @@ func runServe(ctx context.Context, e env, args []string) int {
 	if *port < 1 || *port > 65535 {
 		return fail(e, fmt.Errorf("--port %d: want 1-65535", *port))
 	}
-	gctune.Tune(e.getenv)
 	url, done, err := fnserver.Start(ctx, function.EntryPoint, *port)
 	if err != nil {
 		return fail(e, err)
