@@ -46,7 +46,17 @@ func printReceived(w io.Writer, rec *sinktest.Recorder) error {
 	if len(events)+len(changes)+len(slacks)+len(chats) == 0 {
 		fmt.Fprintln(w, "(none)")
 	}
-	for _, e := range append(events, changes...) {
+	// Recipients paged through the same routing key receive the same bytes: show them once.
+	all, times := append(events, changes...), map[string]int{}
+	for _, e := range all {
+		times[string(e.Raw)]++
+	}
+	for _, e := range all {
+		n := times[string(e.Raw)]
+		if n == 0 {
+			continue // shown already
+		}
+		times[string(e.Raw)] = 0
 		if e.Action == "" {
 			e.Action = "change event"
 		}
@@ -58,7 +68,11 @@ func printReceived(w io.Writer, rec *sinktest.Recorder) error {
 		if err != nil {
 			return fmt.Errorf("pagerduty event: %w", err)
 		}
-		fmt.Fprintf(w, "\n-- PagerDuty %s\n%s", e.Action, js)
+		fmt.Fprintf(w, "\n-- PagerDuty %s\n", e.Action)
+		if n > 1 {
+			fmt.Fprintf(w, "(received %d times, the same event for each recipient it pages)\n", n)
+		}
+		fmt.Fprintf(w, "%s", js)
 	}
 	for _, m := range slacks {
 		text, err := message.SlackTextJSON(m.Raw)

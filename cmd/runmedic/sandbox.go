@@ -63,12 +63,13 @@ const (
 
 func runSandbox(ctx context.Context, e env, args []string) int {
 	fs := newFlags(e, "sandbox", "[--scenario DIR]",
-		"Run the whole loop on this machine: the Pub/Sub emulator, fake Cloud Run and Monitoring\n"+
-			"seeded from a scenario (its times moved to now), and the function served by the functions\n"+
-			"framework behind a push subscription. One alert is published; the plan, the change the\n"+
-			"fake Cloud Run received, the audit event and the messages PagerDuty, Slack and Chat\n"+
-			"recorders received are printed; everything is stopped.\n"+
-			"Needs the Google Cloud CLI with the pubsub-emulator component and a Java runtime.")
+		"Run the whole loop on this machine: the Pub/Sub and Firestore emulators, fake Cloud Run,\n"+
+			"Monitoring and Logging seeded from a scenario (its times moved to now), and the function\n"+
+			"served by the functions framework behind a push subscription. One alert is published; the\n"+
+			"plan, the change the fake Cloud Run received, the audit event and the messages PagerDuty,\n"+
+			"Slack and Chat recorders received are printed; everything is stopped.\n"+
+			"Needs the Google Cloud CLI with the pubsub-emulator and cloud-firestore-emulator\n"+
+			"components and a Java runtime.")
 	dir := fs.String("scenario", filepath.Join("tests", "scenarios", "insufficient-memory"), "scenario folder (incident.json, snapshot.json)")
 	if code, ok := parseFlags(e, fs, args); !ok {
 		return code

@@ -38,6 +38,10 @@ func TestSandbox(t *testing.T) {
 			t.Errorf("sandbox output lacks %q; output:\n%s", want, out)
 		}
 	}
+	// The scenario pages three people through one routing key: the one event is shown once.
+	if n := strings.Count(out, "-- PagerDuty change event\n"); n != 1 || !strings.Contains(out, "(received 3 times, the same event for each recipient it pages)") {
+		t.Errorf("the PagerDuty change event is shown %d times, want once with its count; output:\n%s", n, out)
+	}
 }
 
 // TestSandboxInterrupted: Ctrl-C while the emulator starts exits 130 with one quiet line, not the
