@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -105,9 +106,19 @@ func (s *Store) claimGroup(group []*waiting) []error {
 		svc := s.service(w.target)
 		refs = append(refs, svc, svc.Collection(colActions).Doc(entryID(w.c.Key())))
 	}
+	// Each claim's document is encoded once, before the transaction: one that cannot be fails
+	// alone, as its own transaction would have.
+	items := make([]item, len(group))
+	unencodable := make([]error, len(group))
+	for i, w := range group {
+		items[i], unencodable[i] = claimItem(w.c)
+		if unencodable[i] != nil {
+			unencodable[i] = fmt.Errorf("claim %s of %s: %w", w.c.Key(), w.target.Name(), unencodable[i])
+		}
+	}
 	admitted := 0
 	err := s.client.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
-		clear(errs)
+		copy(errs, unencodable)
 		admitted = 0
 		docs, err := tx.GetAll(refs)
 		if err != nil {
@@ -120,6 +131,9 @@ func (s *Store) claimGroup(group []*waiting) []error {
 			}
 		}
 		for i, w := range group {
+			if errs[i] != nil {
+				continue
+			}
 			if err := w.ctx.Err(); err != nil {
 				errs[i] = fmt.Errorf("claim %s of %s: %w", w.c.Key(), w.target.Name(), err)
 				continue
@@ -128,11 +142,8 @@ func (s *Store) claimGroup(group []*waiting) []error {
 				continue
 			}
 			admitted++
-			c, now := w.c, w.c.At
-			if err := tx.Create(refs[2+2*i], item{
-				Key: c.Key(), Data: mustJSON(c.Action), At: c.Action.At.UTC(), Claim: c.ID, ClaimedAt: now,
-				Pending: optJSON(c.Pending), Pin: optJSON(c.Pin), ExpireAt: expireAt(now),
-			}); err != nil {
+			now := w.c.At
+			if err := tx.Create(refs[2+2*i], items[i]); err != nil {
 				return err
 			}
 			if err := tx.Set(refs[1+2*i], map[string]any{
@@ -160,6 +171,8 @@ func (s *Store) claimGroup(group []*waiting) []error {
 	}
 	for i, w := range group {
 		switch {
+		case unencodable[i] != nil:
+			errs[i] = unencodable[i]
 		case errors.Is(err, ErrUnreadable):
 			errs[i] = err
 		case status.Code(err) == codes.AlreadyExists && errs[i] == nil:
@@ -171,6 +184,31 @@ func (s *Store) claimGroup(group []*waiting) []error {
 		}
 	}
 	return errs
+}
+
+// claimItem is the action document a claim creates, or why it cannot be written.
+func claimItem(c Claim) (item, error) {
+	it := item{Key: c.Key(), At: c.Action.At.UTC(), Claim: c.ID, ClaimedAt: c.At, ExpireAt: expireAt(c.At)}
+	var err error
+	if it.Data, err = jsonOf(c.Action); err != nil {
+		return item{}, fmt.Errorf("encode action: %w", err)
+	}
+	if c.Pending != nil {
+		if it.Pending, err = jsonOf(c.Pending); err != nil {
+			return item{}, fmt.Errorf("encode verification: %w", err)
+		}
+	}
+	if c.Pin != nil {
+		if it.Pin, err = jsonOf(c.Pin); err != nil {
+			return item{}, fmt.Errorf("encode pin: %w", err)
+		}
+	}
+	return it, nil
+}
+
+func jsonOf(v any) (string, error) {
+	b, err := json.Marshal(v)
+	return string(b), err
 }
 
 // Release gives a claim back: it never landed (the update was refused, or the lease ran out

@@ -95,7 +95,7 @@ func (s *Store) lead(w *waiting) error {
 	t.queue = rest
 	t.mu.Unlock()
 
-	errs := s.claimGroup(group)
+	errs := s.claimGroupOrFail(group)
 
 	t.mu.Lock()
 	if len(t.queue) > 0 {
@@ -110,6 +110,21 @@ func (s *Store) lead(w *waiting) error {
 		q.done <- turnResult{err: errs[1+i]}
 	}
 	return errs[0]
+}
+
+// claimGroupOrFail is claimGroup, with a panic inside it turned into every claim's error, so the
+// turn is still passed on and every caller of the group answered. Nothing was committed: the
+// transaction commits only after its function returns.
+func (s *Store) claimGroupOrFail(group []*waiting) (errs []error) {
+	defer func() {
+		if p := recover(); p != nil {
+			errs = make([]error, len(group))
+			for i, w := range group {
+				errs[i] = fmt.Errorf("claim %s of %s: %v", w.c.Key(), w.target.Name(), p)
+			}
+		}
+	}()
+	return s.claimGroup(group)
 }
 
 // groupContext is the context of a group's transaction: it carries the first claim's values and

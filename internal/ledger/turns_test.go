@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -79,6 +80,7 @@ func (g *gate) commitsSent() int {
 type groupedClaim struct {
 	target  snapshot.Target
 	version int64
+	act     *snapshot.Action // the claimed action; nil: raise_memory at t0 plus the claim's index in seconds
 }
 
 // claimGrouped makes the claims in order on s behind g: the first takes the turn and is held in
@@ -92,7 +94,11 @@ func claimGrouped(t *testing.T, s *ledger.Store, g *gate, claims []groupedClaim,
 	for i, c := range claims {
 		wg.Go(func() {
 			at := t0.Add(time.Duration(i) * time.Second)
-			errs[i] = s.Claim(context.Background(), c.target, c.version, ledger.NewClaim(c.target, action("0.a", "raise_memory", at), nil, nil, at), lim)
+			act := action("0.a", "raise_memory", at)
+			if c.act != nil {
+				act = *c.act
+			}
+			errs[i] = s.Claim(context.Background(), c.target, c.version, ledger.NewClaim(c.target, act, nil, nil, at), lim)
 		})
 		if i == 0 {
 			<-g.held
@@ -263,5 +269,29 @@ func TestCanceledWhileWaiting(t *testing.T) {
 		if want := i != 1; (len(e.Claims) == 1) != want {
 			t.Errorf("%s: claims %+v, want claimed %v", c.target.Service, e.Claims, want)
 		}
+	}
+}
+
+// TestUnencodableClaimInGroupFailsAlone: a claim whose action cannot be written fails with its
+// own error; the claims grouped with it are still decided, and the ones after it get their turn.
+func TestUnencodableClaimInGroupFailsAlone(t *testing.T) {
+	g := newGate()
+	s := firestoretest.Shared(t).Store(t, grpc.WithChainUnaryInterceptor(g.unary))
+	claims := services(4)
+	bad := action("0.a", "raise_memory", time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)) // no JSON time
+	claims[2].act = &bad
+	errs := claimGrouped(t, s, g, claims, ledger.Limits{MaxChangesPerHour: 3})
+	for i, err := range errs {
+		if want := i != 2; (err == nil) != want {
+			t.Errorf("claim %d = %v, want success %v", i, err, want)
+		}
+	}
+	if errs[2] != nil && (errors.Is(errs[2], ledger.ErrFleetLimit) || !strings.Contains(errs[2].Error(), "svc-02")) {
+		t.Errorf("unencodable claim = %v, want an encoding error naming svc-02", errs[2])
+	}
+	next := claims[3].target
+	next.Service = "svc-99"
+	if err := s.Claim(context.Background(), next, 0, ledger.NewClaim(next, action("0.a", "raise_memory", t0), nil, nil, t0), ledger.Limits{}); err != nil {
+		t.Errorf("claim after the group = %v, want nil", err)
 	}
 }
