@@ -9,6 +9,7 @@ import (
 
 	"github.com/runmedic/runmedic/internal/alert"
 	"github.com/runmedic/runmedic/internal/audit"
+	"github.com/runmedic/runmedic/internal/guard"
 	"github.com/runmedic/runmedic/internal/snapshot"
 	"github.com/runmedic/runmedic/internal/state"
 )
@@ -20,8 +21,10 @@ import (
 //
 // The memo holds only while nothing else has changed what a decision on the service is made from
 // (gen is the service's generation when the run ended; see keepsMemos) and only until the
-// incident's next due time: its pending verification, the next step of its escalation ladder, or
-// verify_after from now when nothing is scheduled.
+// incident's next due time: its pending verification, the next step of its escalation ladder, the
+// end of the cooldown or budget that refused its change, or verify_after from now when nothing is
+// scheduled. A change refused by a freeze or a snooze, which end at times not known here, is not
+// memoised.
 type flight struct {
 	key   string
 	done  chan struct{} // closed when the run has ended and ev, err and until are set
@@ -147,6 +150,10 @@ func (r *Remediator) memoUntil(run *Run, ev audit.Event) time.Time {
 			earlier(now.Add(after))
 		}
 	}
+	// A change the guard held back for a while may be made once the while is over.
+	if !refusalEnds(run, r.Config.Defaults.Cooldown.Duration, now, earlier) {
+		return time.Time{}
+	}
 	// A step held back inside a verification window waits for the window's end, which is a
 	// due time above; one held back because memory is low may be sent at any run.
 	p := run.rec.st.Pending
@@ -167,6 +174,31 @@ func (r *Remediator) memoUntil(run *Run, ev audit.Event) time.Time {
 		}
 	}
 	return until
+}
+
+// refusalEnds passes earlier the times at which the guard's refusals of the run's change end by
+// themselves: the end of the cooldown, the first change leaving the budget's 24 hours. It is
+// false when a refusal ends at a time not known here (a freeze window, a snooze).
+func refusalEnds(run *Run, cooldown time.Duration, now time.Time, earlier func(time.Time)) bool {
+	for _, ref := range run.Outcome.Plan.Guard.Refusals {
+		switch ref.Rule {
+		case guard.RuleCooldown, guard.RuleBudget:
+			for _, a := range run.Snapshot.History {
+				if !a.Changed() {
+					continue
+				}
+				if end := a.At.Add(cooldown); ref.Rule == guard.RuleCooldown && end.After(now) {
+					earlier(end)
+				}
+				if end := a.At.Add(24 * time.Hour); ref.Rule == guard.RuleBudget && end.After(now) {
+					earlier(end)
+				}
+			}
+		case guard.RuleFreeze, guard.RuleSnooze:
+			return false
+		}
+	}
+	return true
 }
 
 // coalesced is the outcome of a delivery that joined flight f: the same error, so the same ack or

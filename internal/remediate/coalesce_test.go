@@ -149,3 +149,24 @@ func TestMemoOutlivesAnotherIncidentsRefusal(t *testing.T) {
 		t.Errorf("duplicate after another incident's failed run read nothing: the memo outlived a run that may have changed the service")
 	}
 }
+
+// TestMemoEndsWithCooldown: a refusal because the service is in its cooldown is remembered no
+// longer than the cooldown: the first delivery after it runs the runbook again and acts.
+func TestMemoEndsWithCooldown(t *testing.T) {
+	e := raised(t, []byte("defaults:\n  escalation: []\n")) // nothing else due: the refusal is memoised
+	if e.tick(11*time.Minute, 0.5); len(e.audit.eventsWith(audit.Verified)) != 1 {
+		t.Fatalf("tick at t0+11m: events %v, want the raise verified", e.audit.steps())
+	}
+	e.memoryUntil(e.t0.Add(16*time.Minute), 0.97)
+	other := e.incident("0.another")
+	e.at(12 * time.Minute)
+	ev, err := e.r.Handle(e.ctx, other)
+	if err != nil || ev.Outcome != audit.Refused || ev.Guard == nil || len(ev.Guard.Refusals) != 1 || ev.Guard.Refusals[0].Rule != "cooldown" {
+		t.Fatalf("another incident inside the cooldown: outcome %s, %v, guard %+v; want refused by the cooldown", ev.Outcome, err, ev.Guard)
+	}
+	e.at(16 * time.Minute) // the cooldown (15m) ended at t0+15m
+	other.Delivery.MessageID = "delivery-0.another-2"
+	if ev, err = e.r.Handle(e.ctx, other); err != nil || ev.Outcome != audit.Applied {
+		t.Errorf("the incident's next delivery after the cooldown: outcome %s, %v; want applied (the memo of the refusal outlived the cooldown)", ev.Outcome, err)
+	}
+}
