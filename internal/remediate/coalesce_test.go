@@ -1,6 +1,7 @@
 package remediate_test
 
 import (
+	"context"
 	"fmt"
 	"sync"
 	"testing"
@@ -168,5 +169,36 @@ func TestMemoEndsWithCooldown(t *testing.T) {
 	other.Delivery.MessageID = "delivery-0.another-2"
 	if ev, err = e.r.Handle(e.ctx, other); err != nil || ev.Outcome != audit.Applied {
 		t.Errorf("the incident's next delivery after the cooldown: outcome %s, %v; want applied (the memo of the refusal outlived the cooldown)", ev.Outcome, err)
+	}
+}
+
+// panicking is a publisher whose first Publish panics, as a bug in the pipeline would.
+type panicking struct {
+	remediate.Publisher
+	once sync.Once
+}
+
+func (p *panicking) Publish(ctx context.Context, payload any, attrs map[string]string) (string, error) {
+	p.once.Do(func() { panic("publisher bug") })
+	return p.Publisher.Publish(ctx, payload, attrs)
+}
+
+// TestPanickedRunNotMemoised: a run that panics leaves no memo behind: the next delivery runs
+// the runbook again and reports what it finds, rather than taking an empty outcome.
+func TestPanickedRunNotMemoised(t *testing.T) {
+	e := newEnv(t, "insufficient-memory", nil)
+	e.r.Audit = &panicking{Publisher: e.audit}
+	func() {
+		defer func() {
+			if p := recover(); p == nil {
+				t.Fatal("the first delivery did not panic: the fault did not fire")
+			}
+		}()
+		e.handle()
+	}()
+	e.at(time.Minute)
+	ev, err := e.handle()
+	if err != nil || ev.Outcome != audit.Duplicate {
+		t.Errorf("delivery after the panicked run: outcome %q, %v; want duplicate (the change is made)", ev.Outcome, err)
 	}
 }

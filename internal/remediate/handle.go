@@ -31,7 +31,14 @@ func (r *Remediator) Handle(ctx context.Context, a alert.Alert) (res audit.Event
 		return r.coalesced(ctx, ev, f)
 	}
 	var run *Run
-	defer func() { r.land(f, run, res, err) }()
+	defer func() {
+		if p := recover(); p != nil {
+			// Not an outcome to hand to the deliveries waiting on this run, nor to remember.
+			r.land(f, run, res, fmt.Errorf("internal error: %v", p))
+			panic(p)
+		}
+		r.land(f, run, res, err)
+	}()
 	unlock, err := r.lockFlight(ctx, f, a.Target)
 	if err != nil {
 		return r.failed(ctx, ev, err)
