@@ -31,7 +31,11 @@ func (r *Remediator) Handle(ctx context.Context, a alert.Alert) (res audit.Event
 		return r.coalesced(ctx, ev, f)
 	}
 	var run *Run
+	unlock := func() {}
 	defer func() {
+		// The run lands before the service's lock is let go: work that takes the lock next (the
+		// tick, another incident's run) comes after the memo's generation, and so ends the memo.
+		defer unlock()
 		if p := recover(); p != nil {
 			// Not an outcome to hand to the deliveries waiting on this run, nor to remember.
 			r.land(f, run, res, fmt.Errorf("internal error: %v", p))
@@ -39,11 +43,11 @@ func (r *Remediator) Handle(ctx context.Context, a alert.Alert) (res audit.Event
 		}
 		r.land(f, run, res, err)
 	}()
-	unlock, err := r.lockFlight(ctx, f, a.Target)
+	locked, err := r.lockFlight(ctx, f, a.Target)
 	if err != nil {
 		return r.failed(ctx, ev, err)
 	}
-	defer unlock()
+	unlock = locked
 	for attempt := 1; ; attempt++ {
 		run, err = r.Prepare(ctx, a)
 		if errors.Is(err, state.ErrEntryUnreadable) {
