@@ -134,11 +134,22 @@ func TestTwoServeProcessesOneChange(t *testing.T) {
 		}
 	}
 
-	// Each process answers every message once at least: one audit event per delivery.
+	// Each process answers every message once at least: one audit event per delivery. Pub/Sub
+	// may redeliver, so the count can be reached before the run that changed a service has
+	// published its event: pull until every service's applied event is in too.
 	want := 2 * len(messages)
 	var evs []audit.Event
+	appliedIn := func() bool {
+		seen := map[string]bool{}
+		for _, e := range evs {
+			if e.Applied && e.Outcome == audit.Applied {
+				seen[e.Target] = true
+			}
+		}
+		return len(seen) == len(targets)
+	}
 	deadline := time.Now().Add(2 * deliveryWait)
-	for len(evs) < want && time.Now().Before(deadline) {
+	for (len(evs) < want || !appliedIn()) && time.Now().Before(deadline) {
 		msgs, err := emu.Pull(ctx, auditSub, 100, 500*time.Millisecond)
 		if err != nil {
 			t.Fatal(err)
